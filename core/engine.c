@@ -1,0 +1,457 @@
+/*
+ * The engine: pipelines, batch routing, back-pressure and shutdown.
+ */
+#include "engine.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "ticket.h"
+
+struct lsh_pool_batch {
+    struct lsh_batch       b; /* first: a batch pointer is a pool entry */
+    struct lsh_pool_batch *next;
+};
+
+struct lsh_pipeline {
+    struct lsh_engine   *engine;
+    const char          *name;
+    struct lsh_instance *stages[3]; /* by enum lsh_plugin_kind */
+    size_t               nstages[3];
+    struct lsh_batch    *held;      /* batch an output could not take */
+    size_t               held_out;  /* output to continue with */
+    size_t               held_pos;  /* record to continue from */
+    struct lsh_task      resume;
+};
+
+struct lsh_engine {
+    const struct lsh_config *cfg;
+    struct lsh_loop         *loop;
+    struct lsh_pipeline     *pipelines;
+    size_t                   npipelines;
+    struct lsh_pool_batch   *pool;
+    bool                     started;
+    bool                     stopping;
+    bool                     forced;
+    struct lsh_timer         deadline;
+    struct lsh_task          drain_check;
+};
+
+#define lsh_inputs(p)  ((p)->stages[LSH_PLUGIN_INPUT])
+#define lsh_filters(p) ((p)->stages[LSH_PLUGIN_FILTER])
+#define lsh_outputs(p) ((p)->stages[LSH_PLUGIN_OUTPUT])
+
+static void lsh_engine_collect_task(struct lsh_task *t);
+static void lsh_pipeline_resume_task(struct lsh_task *t);
+static void lsh_engine_drain_task(struct lsh_task *t);
+
+struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg)
+{
+    struct lsh_engine *e = lsh_calloc(1, sizeof(*e));
+    size_t             i;
+    size_t             j;
+    int                k;
+
+    e->cfg = cfg;
+    e->loop = lsh_loop_create();
+    if (e->loop == NULL) {
+        free(e);
+        return NULL;
+    }
+    e->drain_check.cb = lsh_engine_drain_task;
+    e->drain_check.data = e;
+    e->pipelines = lsh_calloc(cfg->npipelines, sizeof(*e->pipelines));
+    e->npipelines = cfg->npipelines;
+    for (i = 0; i < cfg->npipelines; i++) {
+        const struct lsh_pipeline_conf *pc = &cfg->pipelines[i];
+        struct lsh_pipeline            *p = &e->pipelines[i];
+
+        p->engine = e;
+        p->name = pc->name;
+        p->resume.cb = lsh_pipeline_resume_task;
+        p->resume.data = p;
+        for (k = 0; k < 3; k++) {
+            p->stages[k] = lsh_calloc(pc->nstages[k], sizeof(**p->stages));
+            p->nstages[k] = pc->nstages[k];
+            for (j = 0; j < pc->nstages[k]; j++) {
+                struct lsh_instance         *ins = &p->stages[k][j];
+                const struct lsh_stage_conf *st = &pc->stages[k][j];
+
+                ins->plugin = st->plugin;
+                ins->conf = st->conf;
+                ins->engine = e;
+                ins->pipeline = p;
+                ins->loop = e->loop;
+                ins->task.cb = lsh_engine_collect_task;
+                ins->task.data = ins;
+                if (pc->nstages[k] > 1) {
+                    snprintf(ins->name, sizeof(ins->name), "%s/%s.%s#%zu",
+                             pc->name, lsh_plugin_kind_name(k),
+                             st->plugin->name, j + 1);
+                } else {
+                    snprintf(ins->name, sizeof(ins->name), "%s/%s.%s",
+                             pc->name, lsh_plugin_kind_name(k),
+                             st->plugin->name);
+                }
+            }
+        }
+    }
+    return e;
+}
+
+struct lsh_loop *lsh_engine_loop(struct lsh_engine *e)
+{
+    return e->loop;
+}
+
+static void lsh_engine_signal(struct lsh_loop *loop, int signo, void *data)
+{
+    struct lsh_engine *e = data;
+
+    (void)loop;
+    lsh_engine_shutdown(e, signo == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
+{
+    static const enum lsh_plugin_kind order[] = {
+        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT
+    };
+    sigset_t set;
+    size_t   i;
+    size_t   j;
+    size_t   k;
+
+    if (handle_signals) {
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        if (lsh_loop_signals(e->loop, &set, lsh_engine_signal, e) != LSH_OK) {
+            return LSH_ERR;
+        }
+    }
+    e->started = true;
+    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
+        for (i = 0; i < e->npipelines; i++) {
+            struct lsh_pipeline *p = &e->pipelines[i];
+
+            for (j = 0; j < p->nstages[order[k]]; j++) {
+                struct lsh_instance *ins = &p->stages[order[k]][j];
+
+                if (ins->plugin->init(ins, ins->conf) != LSH_OK) {
+                    return lsh_error("'%s' failed to start", ins->name);
+                }
+            }
+        }
+    }
+    return LSH_OK;
+}
+
+/* --- batches ------------------------------------------------------------ */
+
+struct lsh_batch *lsh_input_batch(struct lsh_instance *ins)
+{
+    struct lsh_engine     *e = ins->engine;
+    struct lsh_pool_batch *pb = e->pool;
+
+    if (pb != NULL) {
+        e->pool = pb->next;
+    } else {
+        pb = lsh_calloc(1, sizeof(*pb));
+        lsh_batch_init(&pb->b);
+    }
+    pb->next = NULL;
+    return &pb->b;
+}
+
+static void lsh_engine_recycle(struct lsh_engine *e, struct lsh_batch *b)
+{
+    struct lsh_pool_batch *pb = (struct lsh_pool_batch *)b;
+
+    lsh_batch_reset(b);
+    pb->next = e->pool;
+    e->pool = pb;
+}
+
+void lsh_input_discard(struct lsh_instance *ins, struct lsh_batch *b)
+{
+    lsh_engine_recycle(ins->engine, b);
+}
+
+/* --- pipelines ---------------------------------------------------------- */
+
+static bool lsh_engine_drained(struct lsh_engine *e)
+{
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < e->npipelines; i++) {
+        struct lsh_pipeline *p = &e->pipelines[i];
+
+        if (p->held != NULL) {
+            return false;
+        }
+        for (j = 0; j < p->nstages[LSH_PLUGIN_OUTPUT]; j++) {
+            struct lsh_instance *out = &lsh_outputs(p)[j];
+
+            if (out->plugin->pending != NULL && out->plugin->pending(out) > 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * Gives the held batch to the outputs, from where the last attempt
+ * stopped.  Returns LSH_OK once every output took all of it (the batch
+ * is then recycled) or LSH_EAGAIN if one cannot take more yet.
+ */
+static int lsh_pipeline_push(struct lsh_pipeline *p)
+{
+    struct lsh_batch *b = p->held;
+    int               rc;
+
+    while (p->held_out < p->nstages[LSH_PLUGIN_OUTPUT]) {
+        struct lsh_instance *out = &lsh_outputs(p)[p->held_out];
+        size_t               before = p->held_pos;
+
+        rc = out->plugin->flush(out, b, &p->held_pos);
+        assert(p->held_pos <= b->n);
+        out->records += p->held_pos - before;
+        if (rc == LSH_EAGAIN) {
+            return LSH_EAGAIN;
+        }
+        if (rc != LSH_OK) {
+            /* flush() logged why; what it did not take is not delivered */
+            lsh_ins_error(out, "output failed; %zu records not delivered",
+                          b->n - p->held_pos);
+        }
+        p->held_out++;
+        p->held_pos = 0;
+    }
+    lsh_ticket_ack(b->ticket); /* the engine's own hold */
+    p->held = NULL;
+    lsh_engine_recycle(p->engine, b);
+    return LSH_OK;
+}
+
+int lsh_input_emit(struct lsh_instance *ins, struct lsh_batch *b)
+{
+    struct lsh_pipeline *p = ins->pipeline;
+    size_t               i;
+
+    assert(p->held == NULL);
+    ins->records += b->n;
+    for (i = 0; i < p->nstages[LSH_PLUGIN_FILTER]; i++) {
+        struct lsh_instance *f = &lsh_filters(p)[i];
+
+        if (f->plugin->process(f, b) != LSH_OK) {
+            lsh_ins_warn(f, "filter failed; batch passed on unchanged");
+        }
+        f->records += b->n - b->ndropped;
+    }
+    p->held = b;
+    p->held_out = 0;
+    p->held_pos = 0;
+    return lsh_pipeline_push(p);
+}
+
+void lsh_input_ready(struct lsh_instance *ins)
+{
+    if (ins->stopped || ins->done) {
+        return;
+    }
+    ins->ready = true;
+    if (ins->pipeline->held == NULL) {
+        lsh_task_post(ins->loop, &ins->task);
+    }
+}
+
+void lsh_input_done(struct lsh_instance *ins)
+{
+    struct lsh_engine *e = ins->engine;
+    size_t             i;
+    size_t             j;
+
+    ins->done = true;
+    ins->ready = false;
+    lsh_task_cancel(ins->loop, &ins->task);
+    for (i = 0; i < e->npipelines; i++) {
+        struct lsh_pipeline *p = &e->pipelines[i];
+
+        for (j = 0; j < p->nstages[LSH_PLUGIN_INPUT]; j++) {
+            if (!lsh_inputs(p)[j].done) {
+                return;
+            }
+        }
+    }
+    lsh_engine_shutdown(e, "every input has finished");
+}
+
+static void lsh_engine_collect_task(struct lsh_task *t)
+{
+    struct lsh_instance *ins = t->data;
+    int                  rc;
+
+    if (ins->stopped || ins->done || ins->pipeline->held != NULL) {
+        return;
+    }
+    ins->ready = false;
+    rc = ins->plugin->collect(ins);
+    if (rc == LSH_EAGAIN && !ins->stopped && !ins->done) {
+        ins->ready = true;
+        if (ins->pipeline->held == NULL) {
+            lsh_task_post(ins->loop, &ins->task);
+        }
+    }
+}
+
+static void lsh_pipeline_resume_task(struct lsh_task *t)
+{
+    struct lsh_pipeline *p = t->data;
+    size_t               i;
+
+    if (p->held != NULL && lsh_pipeline_push(p) != LSH_OK) {
+        return;
+    }
+    for (i = 0; i < p->nstages[LSH_PLUGIN_INPUT]; i++) {
+        struct lsh_instance *ins = &lsh_inputs(p)[i];
+
+        if (ins->ready && !ins->stopped) {
+            lsh_task_post(ins->loop, &ins->task);
+        }
+    }
+    if (p->engine->stopping) {
+        lsh_task_post(p->engine->loop, &p->engine->drain_check);
+    }
+}
+
+void lsh_output_wake(struct lsh_instance *ins)
+{
+    lsh_task_post(ins->loop, &ins->pipeline->resume);
+}
+
+/* --- shutdown ----------------------------------------------------------- */
+
+static void lsh_engine_drain_task(struct lsh_task *t)
+{
+    struct lsh_engine *e = t->data;
+
+    if (lsh_engine_drained(e)) {
+        lsh_info("everything read was delivered; exiting");
+        lsh_loop_stop(e->loop);
+    }
+}
+
+static void lsh_engine_deadline(struct lsh_timer *t)
+{
+    struct lsh_engine *e = t->data;
+
+    lsh_warn("shutdown_timeout passed with records not yet acknowledged; "
+             "exiting anyway (they are read again after a restart)");
+    e->forced = true;
+    lsh_loop_stop(e->loop);
+}
+
+void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
+{
+    size_t i;
+    size_t j;
+    int    k;
+
+    if (e->stopping) {
+        lsh_warn("%s again: exiting now", why);
+        e->forced = true;
+        lsh_loop_stop(e->loop);
+        return;
+    }
+    e->stopping = true;
+    lsh_info("%s: stopping inputs, waiting up to %" PRId64
+             " ms for outputs to deliver",
+             why, e->cfg->service.shutdown_timeout_ms);
+    for (k = 0; k < 3; k++) {
+        for (i = 0; i < e->npipelines; i++) {
+            struct lsh_pipeline *p = &e->pipelines[i];
+
+            for (j = 0; j < p->nstages[k]; j++) {
+                struct lsh_instance *ins = &p->stages[k][j];
+
+                ins->stopped = true;
+                lsh_task_cancel(e->loop, &ins->task);
+                if (ins->plugin->stop != NULL) {
+                    ins->plugin->stop(ins);
+                }
+            }
+        }
+    }
+    lsh_timer_start(e->loop, &e->deadline,
+                    e->cfg->service.shutdown_timeout_ms, 0,
+                    lsh_engine_deadline, e);
+    lsh_task_post(e->loop, &e->drain_check);
+}
+
+int lsh_engine_run(struct lsh_engine *e)
+{
+    if (lsh_loop_run(e->loop) != LSH_OK) {
+        return LSH_ERR;
+    }
+    return e->forced && !lsh_engine_drained(e) ? LSH_EAGAIN : LSH_OK;
+}
+
+void lsh_engine_destroy(struct lsh_engine *e)
+{
+    /*
+     * Outputs first: while they shut down they may still acknowledge
+     * records, and the tickets belong to the inputs' sources.
+     */
+    static const enum lsh_plugin_kind order[] = {
+        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT
+    };
+    size_t i;
+    size_t j;
+    size_t k;
+
+    if (e == NULL) {
+        return;
+    }
+    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
+        for (i = 0; i < e->npipelines; i++) {
+            struct lsh_pipeline *p = &e->pipelines[i];
+
+            for (j = 0; j < p->nstages[order[k]]; j++) {
+                struct lsh_instance *ins = &p->stages[order[k]][j];
+
+                if (e->started && ins->plugin->exit != NULL) {
+                    ins->plugin->exit(ins);
+                }
+            }
+        }
+    }
+    for (i = 0; i < e->npipelines; i++) {
+        struct lsh_pipeline *p = &e->pipelines[i];
+
+        if (p->held != NULL) {
+            lsh_batch_release(p->held);
+            free(p->held);
+        }
+        for (k = 0; k < 3; k++) {
+            free(p->stages[k]);
+        }
+    }
+    while (e->pool != NULL) {
+        struct lsh_pool_batch *pb = e->pool;
+
+        e->pool = pb->next;
+        lsh_batch_release(&pb->b);
+        free(pb);
+    }
+    free(e->pipelines);
+    lsh_loop_destroy(e->loop);
+    free(e);
+}

@@ -1,0 +1,44 @@
+/*
+ * The engine: runs the configured pipelines on one event loop.
+ *
+ * Start order is outputs, then filters, then inputs, so nothing is read
+ * before it can be sent.  A pipeline holds at most one batch that an
+ * output could not take yet; while it does, its inputs are not asked to
+ * collect, so a slow output stops reading and the files are the buffer.
+ *
+ * Shutdown (SIGTERM, SIGINT, or every input finished): inputs stop
+ * reading, the held batches are still delivered, and the loop ends when
+ * every output has nothing pending or service.shutdown_timeout passes.
+ * A second signal ends it at once.
+ */
+#ifndef LSH_ENGINE_H
+#define LSH_ENGINE_H
+
+#include "config.h"
+#include "loop.h"
+
+struct lsh_engine;
+
+/* Builds the engine for cfg (which must outlive it).  Starts nothing. */
+struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg);
+void               lsh_engine_destroy(struct lsh_engine *e);
+
+/*
+ * Starts every plugin and, if handle_signals, takes SIGINT and SIGTERM.
+ * Returns LSH_OK, or LSH_ERR if a plugin failed to start.
+ */
+int lsh_engine_start(struct lsh_engine *e, bool handle_signals);
+
+/*
+ * Runs until shutdown completes.  Returns LSH_OK when everything read was
+ * delivered, LSH_EAGAIN when the stop was forced (timeout or second
+ * signal) with records still pending, LSH_ERR on an internal failure.
+ */
+int lsh_engine_run(struct lsh_engine *e);
+
+/* Begins a graceful shutdown; a second call forces it. */
+void lsh_engine_shutdown(struct lsh_engine *e, const char *why);
+
+struct lsh_loop *lsh_engine_loop(struct lsh_engine *e);
+
+#endif

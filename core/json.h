@@ -1,0 +1,40 @@
+/*
+ * JSON encoding of strings, values and whole records.
+ *
+ * Strings: '"' and '\\' are escaped, control characters below 0x20
+ * become \b \f \n \r \t or \u00XX (so NUL is \u0000), well-formed UTF-8
+ * passes through unchanged, and each ill-formed UTF-8 subsequence
+ * (the "maximal subpart" of Unicode 15, section 3.9) becomes one U+FFFD.
+ * The output is therefore always valid UTF-8 and valid JSON.  Use
+ * format "raw" to ship bytes exactly as read.
+ */
+#ifndef LSH_JSON_H
+#define LSH_JSON_H
+
+#include "buf.h"
+#include "record.h"
+
+/* Appends p[0..n) as a quoted JSON string. */
+void lsh_json_str(struct lsh_buf *out, const char *p, size_t n);
+
+/* Appends v as JSON; NaN and infinities become null. */
+void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v);
+
+/*
+ * Appends the record as one JSON object: "time" (RFC 3339, milliseconds,
+ * UTC), "body" (unless removed), "path" (unless the source has none),
+ * "host", then the named fields in order.
+ */
+void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
+                     const struct lsh_record *r, struct lsh_str host);
+
+#define LSH_RFC3339_MS_LEN 24 /* 2026-11-24T02:32:45.612Z */
+
+/* Writes ns as RFC 3339 UTC with milliseconds; returns the length (24). */
+size_t lsh_time_rfc3339_ms(int64_t ns, char out[LSH_RFC3339_MS_LEN + 1]);
+
+/* Length of the well-formed UTF-8 sequence at p, or 0 if ill-formed. */
+size_t lsh_utf8_seq(const unsigned char *p, const unsigned char *end,
+                    size_t *skip);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * Common definitions shared by every part of logship: return codes,
+ * small helpers and the string-slice type used across the core.
+ */
+#ifndef LSH_H
+#define LSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LSH_OK      0
+#define LSH_ERR    -1 /* failure, already logged */
+#define LSH_EAGAIN -2 /* cannot proceed now; retry later */
+#define LSH_EINVAL -3 /* invalid argument or input */
+
+#define LSH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define LSH_MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define LSH_MAX(a, b)     ((a) > (b) ? (a) : (b))
+
+#define lsh_likely(x)   __builtin_expect(!!(x), 1)
+#define lsh_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define LSH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* A byte range that does not own its memory; not NUL-terminated. */
+struct lsh_str {
+    const char *ptr;
+    size_t      len;
+};
+
+#define LSH_STR_LIT(s) ((struct lsh_str){ (s), sizeof(s) - 1 })
+
+static inline struct lsh_str lsh_str_make(const char *p, size_t n)
+{
+    struct lsh_str s = { p, n };
+    return s;
+}
+
+bool lsh_str_eq(struct lsh_str a, struct lsh_str b);
+bool lsh_str_eqz(struct lsh_str a, const char *z);
+
+/* Monotonic and wall-clock time in nanoseconds. */
+int64_t lsh_now_mono_ns(void);
+int64_t lsh_now_real_ns(void);
+
+#define LSH_NS_PER_MS  1000000LL
+#define LSH_NS_PER_SEC 1000000000LL
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * logship command line: load and check the configuration, then run it.
+ *
+ * Exit status: 0 after a clean stop, 1 on a runtime failure, 2 for a bad
+ * configuration or command line.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+#include <pcre2.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+
+#ifndef LSH_VERSION
+#define LSH_VERSION "0.0.0"
+#endif
+
+#define LSH_EXIT_OK      0
+#define LSH_EXIT_RUNTIME 1
+#define LSH_EXIT_CONFIG  2
+
+static void lsh_usage(FILE *to)
+{
+    fprintf(to,
+            "usage: logship -c PATH [--check] [--log-level LEVEL]\n"
+            "       logship --doc | --version | --help\n"
+            "\n"
+            "  -c, --config PATH    YAML file, or directory of *.yaml files "
+            "merged\n"
+            "                       in name order\n"
+            "  -t, --check          validate the configuration, print it "
+            "resolved\n"
+            "                       (secrets masked) and exit: 0 if valid, 2 "
+            "if not\n"
+            "  -l, --log-level L    error, warn, info or debug (overrides\n"
+            "                       service.log_level)\n"
+            "      --doc            print the configuration reference "
+            "(Markdown)\n"
+            "  -V, --version        print versions and exit\n"
+            "  -h, --help           print this help and exit\n");
+}
+
+static void lsh_version(void)
+{
+    char pcre[64];
+
+    pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+    printf("logship %s (librdkafka %s, libyaml %s, PCRE2 %s)\n", LSH_VERSION,
+           rd_kafka_version_str(), yaml_get_version_string(), pcre);
+}
+
+struct lsh_args {
+    const char *config;
+    const char *log_level;
+    bool        check;
+};
+
+static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check", no_argument, NULL, 't' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "doc", no_argument, NULL, 'D' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct lsh_buf doc = LSH_BUF_INIT;
+    int            c;
+
+    while ((c = getopt_long(argc, argv, "c:tl:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 't':
+            a->check = true;
+            break;
+        case 'l':
+            a->log_level = optarg;
+            break;
+        case 'D':
+            lsh_config_doc(&doc);
+            fwrite(doc.ptr, 1, doc.len, stdout);
+            lsh_buf_release(&doc);
+            exit(LSH_EXIT_OK);
+        case 'V':
+            lsh_version();
+            exit(LSH_EXIT_OK);
+        case 'h':
+            lsh_usage(stdout);
+            exit(LSH_EXIT_OK);
+        default:
+            lsh_usage(stderr);
+            return LSH_EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "logship: unexpected argument '%s'\n", argv[optind]);
+        return LSH_EINVAL;
+    }
+    if (a->config == NULL) {
+        fprintf(stderr, "logship: no configuration given (use -c PATH)\n");
+        lsh_usage(stderr);
+        return LSH_EINVAL;
+    }
+    if (a->log_level != NULL && lsh_log_set_level_name(a->log_level) != LSH_OK) {
+        fprintf(stderr,
+                "logship: unknown log level '%s' (error, warn, info, debug)\n",
+                a->log_level);
+        return LSH_EINVAL;
+    }
+    return LSH_OK;
+}
+
+static int lsh_run(const struct lsh_config *cfg)
+{
+    struct lsh_engine *e = lsh_engine_create(cfg);
+    int                rc;
+
+    if (e == NULL) {
+        return LSH_EXIT_RUNTIME;
+    }
+    if (lsh_engine_start(e, true) != LSH_OK) {
+        lsh_engine_destroy(e);
+        return LSH_EXIT_RUNTIME;
+    }
+    lsh_info("logship %s started", LSH_VERSION);
+    rc = lsh_engine_run(e);
+    lsh_engine_destroy(e);
+    return rc == LSH_ERR ? LSH_EXIT_RUNTIME : LSH_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct lsh_args    args = { NULL, NULL, false };
+    struct lsh_diag    d;
+    struct lsh_config *cfg;
+    struct lsh_buf     out = LSH_BUF_INIT;
+    int                rc;
+
+    if (lsh_parse_args(argc, argv, &args) != LSH_OK) {
+        return LSH_EXIT_CONFIG;
+    }
+    lsh_diag_init(&d);
+    cfg = lsh_config_load(args.config, &d);
+    if (d.text.len > 0) {
+        fwrite(d.text.ptr, 1, d.text.len, stderr);
+    }
+    if (cfg == NULL) {
+        fprintf(stderr, "logship: %zu error%s in configuration '%s'\n",
+                d.nerrors, d.nerrors == 1 ? "" : "s", args.config);
+        lsh_diag_release(&d);
+        return LSH_EXIT_CONFIG;
+    }
+    lsh_diag_release(&d);
+    if (args.check) {
+        lsh_config_print(cfg, &out);
+        fwrite(out.ptr, 1, out.len, stdout);
+        lsh_buf_release(&out);
+        fprintf(stderr, "logship: configuration '%s' is valid\n", args.config);
+        lsh_config_destroy(cfg);
+        return LSH_EXIT_OK;
+    }
+    if (args.log_level == NULL) {
+        lsh_log_level = cfg->service.log_level;
+    }
+    lsh_host_set(cfg->service.hostname);
+    signal(SIGPIPE, SIG_IGN);
+    rc = lsh_run(cfg);
+    lsh_config_destroy(cfg);
+    return rc;
+}

@@ -1,0 +1,113 @@
+/*
+ * Records and batches.
+ */
+#include "record.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+#define LSH_BATCH_ARENA_CHUNK (64 * 1024)
+
+void lsh_batch_init(struct lsh_batch *b)
+{
+    memset(b, 0, sizeof(*b));
+    lsh_arena_init(&b->arena, LSH_BATCH_ARENA_CHUNK);
+}
+
+void lsh_batch_release(struct lsh_batch *b)
+{
+    free(b->recs);
+    lsh_buf_release(&b->data);
+    lsh_arena_release(&b->arena);
+    memset(b, 0, sizeof(*b));
+}
+
+void lsh_batch_reset(struct lsh_batch *b)
+{
+    b->n = 0;
+    b->ndropped = 0;
+    b->path = lsh_str_make("", 0);
+    b->ticket = NULL;
+    lsh_buf_reset(&b->data);
+    lsh_arena_reset(&b->arena);
+}
+
+struct lsh_record *lsh_batch_push(struct lsh_batch *b, struct lsh_str body,
+                                  int64_t time_ns)
+{
+    struct lsh_record *r;
+
+    if (lsh_unlikely(b->n == b->cap)) {
+        LSH_GROW(b->recs, b->cap, b->n + 1);
+    }
+    r = &b->recs[b->n++];
+    r->time_ns = time_ns;
+    r->body = body;
+    r->fields = NULL;
+    r->nfields = 0;
+    r->fields_cap = 0;
+    r->flags = 0;
+    return r;
+}
+
+void lsh_batch_drop(struct lsh_batch *b, struct lsh_record *r)
+{
+    if (!(r->flags & LSH_REC_DROPPED)) {
+        r->flags |= LSH_REC_DROPPED;
+        b->ndropped++;
+    }
+}
+
+struct lsh_field *lsh_record_field(const struct lsh_record *r,
+                                   struct lsh_str name)
+{
+    uint32_t i;
+
+    for (i = 0; i < r->nfields; i++) {
+        if (lsh_str_eq(r->fields[i].name, name)) {
+            return &r->fields[i];
+        }
+    }
+    return NULL;
+}
+
+void lsh_record_set(struct lsh_batch *b, struct lsh_record *r,
+                    struct lsh_str name, struct lsh_value v)
+{
+    struct lsh_field *f = lsh_record_field(r, name);
+
+    if (f != NULL) {
+        f->v = v;
+        return;
+    }
+    if (r->nfields == r->fields_cap) {
+        uint32_t          ncap = r->fields_cap ? r->fields_cap * 2 : 8;
+        struct lsh_field *nf = lsh_arena_alloc(&b->arena, ncap * sizeof(*nf));
+
+        if (r->nfields > 0) {
+            memcpy(nf, r->fields, r->nfields * sizeof(*nf));
+        }
+        r->fields = nf;
+        r->fields_cap = ncap;
+    }
+    f = &r->fields[r->nfields++];
+    f->name = name;
+    f->v = v;
+}
+
+bool lsh_record_unset(struct lsh_record *r, struct lsh_str name)
+{
+    struct lsh_field *f = lsh_record_field(r, name);
+    size_t            idx;
+
+    if (f == NULL) {
+        return false;
+    }
+    idx = (size_t)(f - r->fields);
+    memmove(f, f + 1, (r->nfields - idx - 1) * sizeof(*f));
+    r->nfields--;
+    return true;
+}

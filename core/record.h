@@ -1,0 +1,106 @@
+/*
+ * Records and batches: the data model every plugin sees.
+ *
+ * A batch holds records read from one source in one go.  Everything a
+ * record points to lives in the batch: bodies point into batch->data (the
+ * bytes as read), and fields, their names and values, and any bytes a
+ * filter creates live in batch->arena.  Nothing is freed per record; the
+ * engine resets the whole batch once every output has taken it.
+ */
+#ifndef LSH_RECORD_H
+#define LSH_RECORD_H
+
+#include "arena.h"
+#include "buf.h"
+#include "lsh.h"
+
+struct lsh_ticket;
+
+enum lsh_vtype {
+    LSH_V_NULL = 0,
+    LSH_V_STR,
+    LSH_V_INT,
+    LSH_V_FLOAT,
+    LSH_V_BOOL,
+    LSH_V_JSON, /* s holds JSON text, emitted verbatim */
+};
+
+struct lsh_value {
+    enum lsh_vtype type;
+    union {
+        struct lsh_str s;
+        int64_t        i;
+        double         f;
+        bool           b;
+    };
+};
+
+struct lsh_field {
+    struct lsh_str   name;
+    struct lsh_value v;
+};
+
+/* record flags */
+#define LSH_REC_DROPPED   0x1u /* removed by a filter; outputs skip it */
+#define LSH_REC_NO_BODY   0x2u /* body removed by a filter */
+#define LSH_REC_TRUNCATED 0x4u /* body cut at max_line_bytes */
+
+struct lsh_record {
+    int64_t           time_ns; /* UTC, nanoseconds since the epoch */
+    struct lsh_str    body;
+    struct lsh_field *fields;
+    uint32_t          nfields;
+    uint32_t          fields_cap;
+    uint32_t          flags;
+};
+
+struct lsh_batch {
+    struct lsh_record *recs;
+    size_t             n;
+    size_t             cap;
+    size_t             ndropped;
+    struct lsh_str     path;   /* source of all records; "" for stdin */
+    struct lsh_ticket *ticket; /* acknowledgement handle, may be NULL */
+    struct lsh_buf     data;   /* bytes the bodies point into */
+    struct lsh_arena   arena;  /* fields and filter-made bytes */
+};
+
+void lsh_batch_init(struct lsh_batch *b);
+void lsh_batch_release(struct lsh_batch *b);
+
+/* Forgets all records and frees their memory for reuse. */
+void lsh_batch_reset(struct lsh_batch *b);
+
+/*
+ * Appends a record with the given body and time and returns it.  The body
+ * must point into b->data or b->arena (or static memory).  The pointer is
+ * valid until the next lsh_batch_push().
+ */
+struct lsh_record *lsh_batch_push(struct lsh_batch *b, struct lsh_str body,
+                                  int64_t time_ns);
+
+/* Marks a record dropped (idempotent). */
+void lsh_batch_drop(struct lsh_batch *b, struct lsh_record *r);
+
+/* Returns the field named name, or NULL. */
+struct lsh_field *lsh_record_field(const struct lsh_record *r,
+                                   struct lsh_str name);
+
+/*
+ * Sets field name to v, replacing an existing field of that name.  The
+ * name and any string in v must outlive the batch (static, or in
+ * b->arena / b->data).
+ */
+void lsh_record_set(struct lsh_batch *b, struct lsh_record *r,
+                    struct lsh_str name, struct lsh_value v);
+
+/* Removes field name; returns true if it existed. */
+bool lsh_record_unset(struct lsh_record *r, struct lsh_str name);
+
+static inline struct lsh_value lsh_value_str(struct lsh_str s)
+{
+    struct lsh_value v = { .type = LSH_V_STR, .s = s };
+    return v;
+}
+
+#endif

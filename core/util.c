@@ -1,0 +1,35 @@
+/*
+ * Small helpers declared in lsh.h.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "lsh.h"
+
+bool lsh_str_eq(struct lsh_str a, struct lsh_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+bool lsh_str_eqz(struct lsh_str a, const char *z)
+{
+    return lsh_str_eq(a, lsh_str_make(z, strlen(z)));
+}
+
+static int64_t lsh_clock_ns(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * LSH_NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t lsh_now_mono_ns(void)
+{
+    return lsh_clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t lsh_now_real_ns(void)
+{
+    return lsh_clock_ns(CLOCK_REALTIME);
+}
