@@ -14,8 +14,8 @@
 struct lsh_arena_chunk;
 
 struct lsh_arena {
-    struct lsh_arena_chunk *head;   /* chunk being filled */
-    size_t                  used;   /* bytes handed out since reset */
+    struct lsh_arena_chunk *head; /* chunk being filled */
+    size_t                  used; /* bytes handed out since reset */
     size_t                  min_chunk;
 };
 

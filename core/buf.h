@@ -20,7 +20,10 @@ struct lsh_buf {
     size_t cap;
 };
 
-#define LSH_BUF_INIT { NULL, 0, 0 }
+#define LSH_BUF_INIT \
+    {                \
+        NULL, 0, 0   \
+    }
 
 void lsh_buf_release(struct lsh_buf *b);
 void lsh_buf_reserve(struct lsh_buf *b, size_t extra);

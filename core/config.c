@@ -12,32 +12,39 @@
 #include "log.h"
 #include "mem.h"
 
-static const char *const lsh_log_levels[] = { "error", "warn", "info",
-                                              "debug", NULL };
+static const char *const lsh_log_levels[] = {"error", "warn", "info", "debug",
+                                             NULL};
 
 const struct lsh_option lsh_service_options[] = {
-    { .name = "state_dir", .type = LSH_OPT_STR, .def = "/var/lib/logship",
-      .offset = offsetof(struct lsh_service_conf, state_dir),
-      .help = "Directory for checkpoints and other state." },
-    { .name = "log_level", .type = LSH_OPT_ENUM, .def = "info",
-      .offset = offsetof(struct lsh_service_conf, log_level),
-      .values = lsh_log_levels,
-      .help = "Least severe level of logship's own messages (to stderr)." },
-    { .name = "hostname", .type = LSH_OPT_STR,
-      .offset = offsetof(struct lsh_service_conf, hostname),
-      .help = "Value of the records' host field; default: the system's "
-              "host name." },
-    { .name = "shutdown_timeout", .type = LSH_OPT_DURATION, .def = "10s",
-      .offset = offsetof(struct lsh_service_conf, shutdown_timeout_ms),
-      .min = 0, .max = 3600000,
-      .help = "On SIGTERM or SIGINT, how long to wait for outputs to "
-              "deliver what was read before exiting anyway." },
-    { .name = NULL },
+    {.name = "state_dir",
+     .type = LSH_OPT_STR,
+     .def = "/var/lib/logship",
+     .offset = offsetof(struct lsh_service_conf, state_dir),
+     .help = "Directory for checkpoints and other state."},
+    {.name = "log_level",
+     .type = LSH_OPT_ENUM,
+     .def = "info",
+     .offset = offsetof(struct lsh_service_conf, log_level),
+     .values = lsh_log_levels,
+     .help = "Least severe level of logship's own messages (to stderr)."},
+    {.name = "hostname",
+     .type = LSH_OPT_STR,
+     .offset = offsetof(struct lsh_service_conf, hostname),
+     .help = "Value of the records' host field; default: the system's "
+             "host name."},
+    {.name = "shutdown_timeout",
+     .type = LSH_OPT_DURATION,
+     .def = "10s",
+     .offset = offsetof(struct lsh_service_conf, shutdown_timeout_ms),
+     .min = 0,
+     .max = 3600000,
+     .help = "On SIGTERM or SIGINT, how long to wait for outputs to "
+             "deliver what was read before exiting anyway."},
+    {.name = NULL},
 };
 
-static const char *const lsh_stage_keys[] = { "inputs", "filters",
-                                              "outputs" };
-static const char *const lsh_type_skip[] = { "type", NULL };
+static const char *const lsh_stage_keys[] = {"inputs", "filters", "outputs"};
+static const char *const lsh_type_skip[] = {"type", NULL};
 
 static bool lsh_valid_name(const char *s)
 {
@@ -53,8 +60,7 @@ static bool lsh_valid_name(const char *s)
     return true;
 }
 
-static void lsh_stage_load(struct lsh_stage_conf *st,
-                           enum lsh_plugin_kind kind,
+static void lsh_stage_load(struct lsh_stage_conf *st, enum lsh_plugin_kind kind,
                            const struct lsh_node *n, size_t idx, size_t count,
                            const char *pipeline, struct lsh_diag *d)
 {
@@ -72,8 +78,7 @@ static void lsh_stage_load(struct lsh_stage_conf *st,
     }
     lsh_plugin_names(kind, &names);
     if (type != NULL && type->error != NULL) {
-        lsh_diag_error(d, &type->error_mark, "option 'type': %s",
-                       type->error);
+        lsh_diag_error(d, &type->error_mark, "option 'type': %s", type->error);
         lsh_buf_release(&names);
         return;
     }
@@ -109,7 +114,7 @@ static void lsh_stage_load(struct lsh_stage_conf *st,
 }
 
 static void lsh_stages_load(struct lsh_pipeline_conf *pc,
-                            enum lsh_plugin_kind kind,
+                            enum lsh_plugin_kind      kind,
                             const struct lsh_node *list, struct lsh_diag *d)
 {
     size_t i;
@@ -177,8 +182,8 @@ static void lsh_pipeline_load(struct lsh_pipeline_conf *pc,
     }
 }
 
-static void lsh_pipelines_load(struct lsh_config *cfg,
-                               const struct lsh_node *n, struct lsh_diag *d)
+static void lsh_pipelines_load(struct lsh_config *cfg, const struct lsh_node *n,
+                               struct lsh_diag *d)
 {
     size_t i;
 
@@ -203,7 +208,7 @@ static void lsh_pipelines_load(struct lsh_config *cfg,
  * the error count before the document was loaded: any error since then,
  * in the YAML or in the configuration, makes the result NULL.
  */
-static struct lsh_config *lsh_config_build(struct lsh_doc *doc,
+static struct lsh_config *lsh_config_build(struct lsh_doc  *doc,
                                            struct lsh_diag *d, size_t errors0)
 {
     struct lsh_config     *cfg = lsh_calloc(1, sizeof(*cfg));
@@ -232,12 +237,11 @@ static struct lsh_config *lsh_config_build(struct lsh_doc *doc,
     lsh_diag_ctx(d, "%s", "");
     pipes = lsh_node_get(root, "pipelines");
     if (pipes == NULL) {
-        lsh_diag_error(d,
-                       root ? &root->mark
-                            : &(struct lsh_mark){ doc->nfiles ? doc->files[0]
-                                                              : NULL,
-                                                  1, 1 },
-                       "no 'pipelines' defined");
+        lsh_diag_error(
+            d,
+            root ? &root->mark
+                 : &(struct lsh_mark){doc->nfiles ? doc->files[0] : NULL, 1, 1},
+            "no 'pipelines' defined");
     } else {
         lsh_pipelines_load(cfg, pipes, d);
     }

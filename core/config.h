@@ -19,7 +19,7 @@ struct lsh_service_conf {
 
 struct lsh_stage_conf {
     const struct lsh_plugin *plugin;
-    void                    *conf;     /* plugin->conf_size bytes */
+    void                    *conf; /* plugin->conf_size bytes */
     struct lsh_mark          mark;
     char                     label[80]; /* "input 'tail' #2" */
 };

@@ -28,8 +28,7 @@ void lsh_diag_ctx(struct lsh_diag *d, const char *fmt, ...)
 }
 
 static void lsh_diag_vadd(struct lsh_diag *d, const char *kind,
-                          const struct lsh_mark *m, const char *fmt,
-                          va_list ap)
+                          const struct lsh_mark *m, const char *fmt, va_list ap)
 {
     if (m != NULL && m->file != NULL) {
         lsh_buf_addf(&d->text, "%s:%d:%d: ", m->file, m->line, m->col);
@@ -54,8 +53,8 @@ int lsh_diag_error(struct lsh_diag *d, const struct lsh_mark *m,
     return LSH_EINVAL;
 }
 
-int lsh_diag_warn(struct lsh_diag *d, const struct lsh_mark *m,
-                  const char *fmt, ...)
+int lsh_diag_warn(struct lsh_diag *d, const struct lsh_mark *m, const char *fmt,
+                  ...)
 {
     va_list ap;
 

@@ -22,7 +22,7 @@ struct lsh_mark {
 struct lsh_node;
 
 struct lsh_diag {
-    struct lsh_buf         text;     /* one message per line */
+    struct lsh_buf         text; /* one message per line */
     size_t                 nerrors;
     size_t                 nwarnings;
     char                   ctx[256]; /* "pipeline 'app': input 'tail'" */
@@ -38,8 +38,8 @@ void lsh_diag_ctx(struct lsh_diag *d, const char *fmt, ...) LSH_PRINTF(2, 3);
 /* Records an error at mark m (may be NULL).  Returns LSH_EINVAL. */
 int lsh_diag_error(struct lsh_diag *d, const struct lsh_mark *m,
                    const char *fmt, ...) LSH_PRINTF(3, 4);
-int lsh_diag_warn(struct lsh_diag *d, const struct lsh_mark *m,
-                  const char *fmt, ...) LSH_PRINTF(3, 4);
+int lsh_diag_warn(struct lsh_diag *d, const struct lsh_mark *m, const char *fmt,
+                  ...) LSH_PRINTF(3, 4);
 
 /*
  * For plugin validate() callbacks: records an error about option key of

@@ -23,9 +23,9 @@ struct lsh_pipeline {
     const char          *name;
     struct lsh_instance *stages[3]; /* by enum lsh_plugin_kind */
     size_t               nstages[3];
-    struct lsh_batch    *held;      /* batch an output could not take */
-    size_t               held_out;  /* output to continue with */
-    size_t               held_pos;  /* record to continue from */
+    struct lsh_batch    *held;     /* batch an output could not take */
+    size_t               held_out; /* output to continue with */
+    size_t               held_pos; /* record to continue from */
     struct lsh_task      resume;
 };
 
@@ -94,9 +94,8 @@ struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg)
                              pc->name, lsh_plugin_kind_name(k),
                              st->plugin->name, j + 1);
                 } else {
-                    snprintf(ins->name, sizeof(ins->name), "%s/%s.%s",
-                             pc->name, lsh_plugin_kind_name(k),
-                             st->plugin->name);
+                    snprintf(ins->name, sizeof(ins->name), "%s/%s.%s", pc->name,
+                             lsh_plugin_kind_name(k), st->plugin->name);
                 }
             }
         }
@@ -120,8 +119,7 @@ static void lsh_engine_signal(struct lsh_loop *loop, int signo, void *data)
 int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
 {
     static const enum lsh_plugin_kind order[] = {
-        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT
-    };
+        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT};
     sigset_t set;
     size_t   i;
     size_t   j;
@@ -390,9 +388,8 @@ void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
             }
         }
     }
-    lsh_timer_start(e->loop, &e->deadline,
-                    e->cfg->service.shutdown_timeout_ms, 0,
-                    lsh_engine_deadline, e);
+    lsh_timer_start(e->loop, &e->deadline, e->cfg->service.shutdown_timeout_ms,
+                    0, lsh_engine_deadline, e);
     lsh_task_post(e->loop, &e->drain_check);
 }
 
@@ -411,8 +408,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
      * records, and the tickets belong to the inputs' sources.
      */
     static const enum lsh_plugin_kind order[] = {
-        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT
-    };
+        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT};
     size_t i;
     size_t j;
     size_t k;

@@ -36,7 +36,10 @@ static size_t lsh_framer_long(struct lsh_framer *f, const char *p, size_t n,
 {
     switch (f->on_long) {
     case LSH_LONG_SPLIT:
-        f->split++;
+        if (!f->splitting) {
+            f->split++;
+            f->splitting = true;
+        }
         f->lines++;
         emit(arg, p, f->max_line, 0);
         return f->max_line;
@@ -85,6 +88,7 @@ size_t lsh_framer_run(struct lsh_framer *f, const char *data, size_t len,
             break; /* incomplete line: the caller keeps it */
         }
         lsh_framer_line(f, start, n, 0, emit, arg);
+        f->splitting = false;
         pos += n + 1;
     }
     return pos;
@@ -95,7 +99,9 @@ void lsh_framer_finish(struct lsh_framer *f, const char *data, size_t len,
 {
     if (f->discarding || len == 0) {
         f->discarding = false;
+        f->splitting = false;
         return;
     }
+    f->splitting = false;
     lsh_framer_line(f, data, len, 0, emit, arg);
 }

@@ -35,9 +35,10 @@ typedef void (*lsh_line_cb)(void *arg, const char *line, size_t len,
 
 struct lsh_framer {
     size_t   max_line;
-    int      on_long;    /* enum lsh_long_line */
+    int      on_long; /* enum lsh_long_line */
     bool     strip_cr;
     bool     discarding; /* dropping the rest of an over-long line */
+    bool     splitting;  /* emitting pieces of an over-long line */
     uint64_t lines;      /* lines emitted (split pieces count each) */
     uint64_t truncated;
     uint64_t skipped;

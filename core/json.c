@@ -60,7 +60,7 @@ size_t lsh_utf8_seq(const unsigned char *p, const unsigned char *end,
 
 static void lsh_json_escape(struct lsh_buf *out, unsigned char c)
 {
-    char e[6] = { '\\', 'u', '0', '0', 0, 0 };
+    char e[6] = {'\\', 'u', '0', '0', 0, 0};
 
     switch (c) {
     case '"':

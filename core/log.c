@@ -11,8 +11,7 @@
 
 int lsh_log_level = LSH_LOG_INFO;
 
-static const char *const lsh_log_names[] = { "error", "warn", "info",
-                                             "debug" };
+static const char *const lsh_log_names[] = {"error", "warn", "info", "debug"};
 
 int lsh_log_set_level_name(const char *name)
 {

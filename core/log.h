@@ -19,27 +19,26 @@ enum lsh_log_level {
 extern int lsh_log_level;
 
 /* Returns LSH_OK, or LSH_EINVAL for an unknown level name. */
-int lsh_log_set_level_name(const char *name);
+int         lsh_log_set_level_name(const char *name);
 const char *lsh_log_level_name(int level);
 
 /*
  * Writes one line: time, level, optional "who" prefix, message.
  * Always returns LSH_ERR so that error paths can "return lsh_error(...)".
  */
-int lsh_log(int level, const char *who, const char *fmt, ...)
-    LSH_PRINTF(3, 4);
+int lsh_log(int level, const char *who, const char *fmt, ...) LSH_PRINTF(3, 4);
 int lsh_vlog(int level, const char *who, const char *fmt, va_list ap);
 
 #define lsh_log_enabled(l) ((l) <= lsh_log_level)
 
 #define lsh_error(...) lsh_log(LSH_LOG_ERROR, NULL, __VA_ARGS__)
 #define lsh_warn(...)  lsh_log(LSH_LOG_WARN, NULL, __VA_ARGS__)
-#define lsh_info(...)                                                  \
+#define lsh_info(...)                                                         \
     (lsh_log_enabled(LSH_LOG_INFO) ? lsh_log(LSH_LOG_INFO, NULL, __VA_ARGS__) \
                                    : LSH_ERR)
-#define lsh_debug(...)                                                 \
-    (lsh_log_enabled(LSH_LOG_DEBUG)                                    \
-         ? lsh_log(LSH_LOG_DEBUG, NULL, __VA_ARGS__)                   \
+#define lsh_debug(...)                               \
+    (lsh_log_enabled(LSH_LOG_DEBUG)                  \
+         ? lsh_log(LSH_LOG_DEBUG, NULL, __VA_ARGS__) \
          : LSH_ERR)
 
 #endif

@@ -15,19 +15,19 @@
 #include "mem.h"
 
 struct lsh_loop {
-    int                epfd;
-    bool               running;
-    struct lsh_io      timer_io;
-    struct lsh_timer **heap;
-    size_t             nheap;
-    size_t             heap_cap;
-    int64_t            armed;  /* due time the timerfd is set to, or 0 */
-    struct lsh_task   *tasks;  /* FIFO of posted tasks */
-    struct lsh_task  **tail;
-    struct lsh_io      sig_io;
-    lsh_signal_cb      sig_cb;
-    void              *sig_data;
-    struct epoll_event *evs;   /* events being dispatched */
+    int                 epfd;
+    bool                running;
+    struct lsh_io       timer_io;
+    struct lsh_timer  **heap;
+    size_t              nheap;
+    size_t              heap_cap;
+    int64_t             armed; /* due time the timerfd is set to, or 0 */
+    struct lsh_task    *tasks; /* FIFO of posted tasks */
+    struct lsh_task   **tail;
+    struct lsh_io       sig_io;
+    lsh_signal_cb       sig_cb;
+    void               *sig_data;
+    struct epoll_event *evs; /* events being dispatched */
     int                 nevs;
 };
 
@@ -161,7 +161,8 @@ static void lsh_heap_down(struct lsh_loop *loop, size_t i)
         if (c >= loop->nheap) {
             break;
         }
-        if (c + 1 < loop->nheap && loop->heap[c + 1]->due < loop->heap[c]->due) {
+        if (c + 1 < loop->nheap &&
+            loop->heap[c + 1]->due < loop->heap[c]->due) {
             c++;
         }
         if (t->due <= loop->heap[c]->due) {

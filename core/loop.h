@@ -61,8 +61,7 @@ void lsh_loop_stop(struct lsh_loop *loop);
 /* Watches fd for events; io must stay valid until lsh_io_stop(). */
 int  lsh_io_start(struct lsh_loop *loop, struct lsh_io *io, int fd,
                   uint32_t events, lsh_io_cb cb, void *data);
-int  lsh_io_modify(struct lsh_loop *loop, struct lsh_io *io,
-                   uint32_t events);
+int  lsh_io_modify(struct lsh_loop *loop, struct lsh_io *io, uint32_t events);
 void lsh_io_stop(struct lsh_loop *loop, struct lsh_io *io);
 
 /* (Re)arms t to fire after delay_ms, then every period_ms if nonzero. */

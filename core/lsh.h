@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LSH_OK      0
+#define LSH_OK     0
 #define LSH_ERR    -1 /* failure, already logged */
 #define LSH_EAGAIN -2 /* cannot proceed now; retry later */
 #define LSH_EINVAL -3 /* invalid argument or input */
@@ -29,11 +29,11 @@ struct lsh_str {
     size_t      len;
 };
 
-#define LSH_STR_LIT(s) ((struct lsh_str){ (s), sizeof(s) - 1 })
+#define LSH_STR_LIT(s) ((struct lsh_str){(s), sizeof(s) - 1})
 
 static inline struct lsh_str lsh_str_make(const char *p, size_t n)
 {
-    struct lsh_str s = { p, n };
+    struct lsh_str s = {p, n};
     return s;
 }
 

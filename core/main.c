@@ -65,13 +65,13 @@ struct lsh_args {
 static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
 {
     static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "check", no_argument, NULL, 't' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "doc", no_argument, NULL, 'D' },
-        { "version", no_argument, NULL, 'V' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 't'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"doc", no_argument, NULL, 'D'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct lsh_buf doc = LSH_BUF_INIT;
     int            c;
@@ -112,7 +112,8 @@ static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
         lsh_usage(stderr);
         return LSH_EINVAL;
     }
-    if (a->log_level != NULL && lsh_log_set_level_name(a->log_level) != LSH_OK) {
+    if (a->log_level != NULL &&
+        lsh_log_set_level_name(a->log_level) != LSH_OK) {
         fprintf(stderr,
                 "logship: unknown log level '%s' (error, warn, info, debug)\n",
                 a->log_level);
@@ -141,7 +142,7 @@ static int lsh_run(const struct lsh_config *cfg)
 
 int main(int argc, char **argv)
 {
-    struct lsh_args    args = { NULL, NULL, false };
+    struct lsh_args    args = {NULL, NULL, false};
     struct lsh_diag    d;
     struct lsh_config *cfg;
     struct lsh_buf     out = LSH_BUF_INIT;

@@ -219,8 +219,7 @@ static bool lsh_yaml_is_null(const yaml_node_t *yn)
 }
 
 static struct lsh_node *lsh_scalar_from_yaml(struct lsh_loader *L,
-                                             const yaml_node_t *yn,
-                                             bool is_key)
+                                             const yaml_node_t *yn, bool is_key)
 {
     struct lsh_node *n = lsh_node_new(L, LSH_NODE_SCALAR, &yn->start_mark);
     const char      *text = (const char *)yn->data.scalar.value;
@@ -248,20 +247,20 @@ static struct lsh_node *lsh_scalar_from_yaml(struct lsh_loader *L,
 }
 
 static struct lsh_node *lsh_node_from_yaml(struct lsh_loader *L,
-                                           yaml_document_t *doc,
+                                           yaml_document_t   *doc,
                                            yaml_node_t *yn, int depth,
                                            bool is_key);
 
 static struct lsh_node *lsh_seq_from_yaml(struct lsh_loader *L,
-                                          yaml_document_t *doc,
-                                          yaml_node_t *yn, int depth)
+                                          yaml_document_t *doc, yaml_node_t *yn,
+                                          int depth)
 {
     struct lsh_node  *n = lsh_node_new(L, LSH_NODE_SEQ, &yn->start_mark);
     yaml_node_item_t *it;
     size_t            cap = 0;
 
-    for (it = yn->data.sequence.items.start;
-         it < yn->data.sequence.items.top; it++) {
+    for (it = yn->data.sequence.items.start; it < yn->data.sequence.items.top;
+         it++) {
         struct lsh_node *c = lsh_node_from_yaml(
             L, doc, yaml_document_get_node(doc, *it), depth + 1, false);
 
@@ -275,8 +274,8 @@ static struct lsh_node *lsh_seq_from_yaml(struct lsh_loader *L,
     return n;
 }
 
-static int lsh_map_add(struct lsh_loader *L, struct lsh_node *map,
-                       size_t *cap, struct lsh_node *k, struct lsh_node *v)
+static int lsh_map_add(struct lsh_loader *L, struct lsh_node *map, size_t *cap,
+                       struct lsh_node *k, struct lsh_node *v)
 {
     size_t i;
 
@@ -306,8 +305,8 @@ err:
 }
 
 static struct lsh_node *lsh_map_from_yaml(struct lsh_loader *L,
-                                          yaml_document_t *doc,
-                                          yaml_node_t *yn, int depth)
+                                          yaml_document_t *doc, yaml_node_t *yn,
+                                          int depth)
 {
     struct lsh_node  *n = lsh_node_new(L, LSH_NODE_MAP, &yn->start_mark);
     yaml_node_pair_t *p;
@@ -320,7 +319,8 @@ static struct lsh_node *lsh_map_from_yaml(struct lsh_loader *L,
         struct lsh_node *v = NULL;
 
         if (k != NULL) {
-            v = lsh_node_from_yaml(L, doc, yaml_document_get_node(doc, p->value),
+            v = lsh_node_from_yaml(L, doc,
+                                   yaml_document_get_node(doc, p->value),
                                    depth + 1, false);
         }
         if (k == NULL || v == NULL) {
@@ -341,11 +341,11 @@ static struct lsh_node *lsh_map_from_yaml(struct lsh_loader *L,
 }
 
 static struct lsh_node *lsh_node_from_yaml(struct lsh_loader *L,
-                                           yaml_document_t *doc,
+                                           yaml_document_t   *doc,
                                            yaml_node_t *yn, int depth,
                                            bool is_key)
 {
-    yaml_mark_t zero = { 0, 0, 0 };
+    yaml_mark_t zero = {0, 0, 0};
 
     if (yn == NULL) {
         lsh_diag_error(L->d, NULL, "%s: malformed YAML document", L->file);
@@ -424,10 +424,9 @@ static void lsh_node_merge(struct lsh_diag *d, struct lsh_node *dst,
             lsh_node_merge(d, dv, sp->value);
             sp->value = NULL;
         } else {
-            lsh_diag_error(d, &sp->key->mark,
-                           "key '%s' is already defined at %s:%d:%d",
-                           sp->key->value, dk->mark.file, dk->mark.line,
-                           dk->mark.col);
+            lsh_diag_error(
+                d, &sp->key->mark, "key '%s' is already defined at %s:%d:%d",
+                sp->key->value, dk->mark.file, dk->mark.line, dk->mark.col);
         }
     }
     lsh_node_free(src);
@@ -435,8 +434,8 @@ static void lsh_node_merge(struct lsh_diag *d, struct lsh_node *dst,
 
 static char *lsh_doc_add_file(struct lsh_doc *doc, const char *name)
 {
-    doc->files = lsh_realloc(doc->files,
-                             (doc->nfiles + 1) * sizeof(*doc->files));
+    doc->files =
+        lsh_realloc(doc->files, (doc->nfiles + 1) * sizeof(*doc->files));
     doc->files[doc->nfiles] = lsh_strdup(name);
     return doc->files[doc->nfiles++];
 }
@@ -446,8 +445,8 @@ static void lsh_doc_read(struct lsh_doc *doc, struct lsh_loader *L,
                          yaml_parser_t *p)
 {
     for (;;) {
-        yaml_document_t ydoc;
-        yaml_node_t    *root;
+        yaml_document_t  ydoc;
+        yaml_node_t     *root;
         struct lsh_node *n;
 
         if (!yaml_parser_load(p, &ydoc)) {
@@ -560,8 +559,8 @@ static void lsh_doc_read_dir(struct lsh_doc *doc, struct lsh_loader *L,
  * the configuration checks can report their errors too; the caller
  * decides from the error count.
  */
-static struct lsh_doc *lsh_doc_finish(struct lsh_doc *doc,
-                                      struct lsh_loader *L, size_t errors0)
+static struct lsh_doc *lsh_doc_finish(struct lsh_doc *doc, struct lsh_loader *L,
+                                      size_t errors0)
 {
     lsh_buf_release(&L->tmp);
     if (L->d->nerrors > errors0 && doc->root == NULL) {
@@ -574,7 +573,7 @@ static struct lsh_doc *lsh_doc_finish(struct lsh_doc *doc,
 struct lsh_doc *lsh_doc_load(const char *path, struct lsh_diag *d)
 {
     struct lsh_doc   *doc = lsh_calloc(1, sizeof(*doc));
-    struct lsh_loader L = { .d = d };
+    struct lsh_loader L = {.d = d};
     size_t            errors0 = d->nerrors;
     struct stat       st;
 
@@ -593,7 +592,7 @@ struct lsh_doc *lsh_doc_parse(const char *name, const char *text, size_t len,
                               struct lsh_diag *d)
 {
     struct lsh_doc   *doc = lsh_calloc(1, sizeof(*doc));
-    struct lsh_loader L = { .d = d };
+    struct lsh_loader L = {.d = d};
     size_t            errors0 = d->nerrors;
     yaml_parser_t     p;
 

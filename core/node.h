@@ -22,21 +22,21 @@ struct lsh_node {
     enum lsh_node_type type;
     struct lsh_mark    mark;
     /* scalar: text after ${VAR} expansion, NUL-terminated */
-    char              *value;
-    size_t             len;
-    bool               is_null; /* plain "", "~" or "null" */
+    char  *value;
+    size_t len;
+    bool   is_null; /* plain "", "~" or "null" */
     /*
      * Set when ${VAR} expansion failed.  The error is reported, with
      * its pipeline, plugin and key, by whatever reads the value.
      */
-    char              *error;
-    struct lsh_mark    error_mark;
+    char           *error;
+    struct lsh_mark error_mark;
     /* sequence */
-    struct lsh_node  **items;
-    size_t             nitems;
+    struct lsh_node **items;
+    size_t            nitems;
     /* mapping, in document order */
-    struct lsh_pair   *pairs;
-    size_t             npairs;
+    struct lsh_pair *pairs;
+    size_t           npairs;
 };
 
 struct lsh_doc {

@@ -22,23 +22,22 @@ struct lsh_unit {
 };
 
 static const struct lsh_unit lsh_duration_units[] = {
-    { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-    { NULL, 0 },
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {NULL, 0},
 };
 
 static const struct lsh_unit lsh_size_units[] = {
-    { "", 1 },
-    { "b", 1 },
-    { "k", 1024 },
-    { "kib", 1024 },
-    { "kb", 1000 },
-    { "m", 1024 * 1024 },
-    { "mib", 1024 * 1024 },
-    { "mb", 1000 * 1000 },
-    { "g", 1024LL * 1024 * 1024 },
-    { "gib", 1024LL * 1024 * 1024 },
-    { "gb", 1000LL * 1000 * 1000 },
-    { NULL, 0 },
+    {"", 1},
+    {"b", 1},
+    {"k", 1024},
+    {"kib", 1024},
+    {"kb", 1000},
+    {"m", 1024 * 1024},
+    {"mib", 1024 * 1024},
+    {"mb", 1000 * 1000},
+    {"g", 1024LL * 1024 * 1024},
+    {"gib", 1024LL * 1024 * 1024},
+    {"gb", 1000LL * 1000 * 1000},
+    {NULL, 0},
 };
 
 static const char *const lsh_opt_type_names[] = {
@@ -68,8 +67,8 @@ int lsh_parse_int(const char *s, int64_t *v)
 
 int lsh_parse_bool(const char *s, bool *v)
 {
-    static const char *const yes[] = { "true", "yes", "on" };
-    static const char *const no[] = { "false", "no", "off" };
+    static const char *const yes[] = {"true", "yes", "on"};
+    static const char *const no[] = {"false", "no", "off"};
     size_t                   i;
 
     for (i = 0; i < LSH_ARRAY_SIZE(yes); i++) {
@@ -93,8 +92,8 @@ int lsh_parse_bool(const char *s, bool *v)
 static int lsh_parse_units(const char *s, const struct lsh_unit *units,
                            bool unit_required, int64_t *out)
 {
-    char        *end;
-    double       x;
+    char                  *end;
+    double                 x;
     const struct lsh_unit *u;
 
     if (*s == '\0' || isspace((unsigned char)*s) || *s == '-' || *s == '+') {
@@ -239,14 +238,13 @@ static int lsh_opt_err(struct lsh_optctx *c, const struct lsh_mark *m,
 }
 
 static void lsh_unknown_key(struct lsh_optctx *c, const struct lsh_option *t,
-                            const char *const *skip,
-                            const struct lsh_node *key)
+                            const char *const *skip, const struct lsh_node *key)
 {
-    struct lsh_buf         valid = LSH_BUF_INIT;
+    struct lsh_buf           valid = LSH_BUF_INIT;
     const struct lsh_option *o;
-    const char            *best = NULL;
-    size_t                 bestd = 3;
-    size_t                 i;
+    const char              *best = NULL;
+    size_t                   bestd = 3;
+    size_t                   i;
 
     for (o = t; o->name != NULL; o++) {
         size_t dist = lsh_edit_distance(key->value, o->name);
@@ -316,15 +314,14 @@ static int lsh_opt_enum(struct lsh_optctx *c, const struct lsh_option *o,
     return LSH_EINVAL;
 }
 
-static int lsh_opt_parse_table(struct lsh_optctx *c,
+static int lsh_opt_parse_table(struct lsh_optctx       *c,
                                const struct lsh_option *table,
-                               const struct lsh_node *map,
+                               const struct lsh_node   *map,
                                const char *const *skip, void *conf);
 
 /* Parses one scalar text for o into field. */
 static int lsh_opt_scalar(struct lsh_optctx *c, const struct lsh_option *o,
-                          const struct lsh_mark *m, const char *s,
-                          void *field)
+                          const struct lsh_mark *m, const char *s, void *field)
 {
     int64_t     v;
     const char *err;
@@ -370,8 +367,7 @@ static int lsh_opt_scalar(struct lsh_optctx *c, const struct lsh_option *o,
         lsh_tpl_destroy(*(struct lsh_tpl **)field);
         *(struct lsh_tpl **)field = lsh_tpl_compile(s, &err, &at);
         if (*(struct lsh_tpl **)field == NULL) {
-            return lsh_opt_err(c, m, o, "%s at offset %zu in '%s'", err, at,
-                               s);
+            return lsh_opt_err(c, m, o, "%s at offset %zu in '%s'", err, at, s);
         }
         return LSH_OK;
     default:
@@ -455,7 +451,7 @@ static int lsh_opt_map(struct lsh_optctx *c, const struct lsh_option *o,
 static int lsh_opt_sub(struct lsh_optctx *c, const struct lsh_option *o,
                        const struct lsh_node *n, void **field)
 {
-    struct lsh_optctx sc = { c->d, NULL };
+    struct lsh_optctx sc = {c->d, NULL};
     struct lsh_buf    prefix = LSH_BUF_INIT;
     int               rc;
 
@@ -511,13 +507,13 @@ static bool lsh_in_list(const char *const *list, const char *s)
     return false;
 }
 
-static int lsh_opt_parse_table(struct lsh_optctx *c,
+static int lsh_opt_parse_table(struct lsh_optctx       *c,
                                const struct lsh_option *table,
-                               const struct lsh_node *map,
+                               const struct lsh_node   *map,
                                const char *const *skip, void *conf)
 {
     size_t                   nopts = 0;
-    bool                     set[128] = { false };
+    bool                     set[128] = {false};
     size_t                   errors0 = c->d->nerrors;
     size_t                   i;
     const struct lsh_option *o;
@@ -574,7 +570,7 @@ static int lsh_opt_parse_table(struct lsh_optctx *c,
 int lsh_opt_parse(const struct lsh_option *table, const struct lsh_node *map,
                   const char *const *skip, void *conf, struct lsh_diag *d)
 {
-    struct lsh_optctx c = { d, "" };
+    struct lsh_optctx c = {d, ""};
 
     return lsh_opt_parse_table(&c, table, map, skip, conf);
 }
@@ -713,8 +709,8 @@ static void lsh_opt_print_value(const struct lsh_option *o, const void *field,
     }
 }
 
-void lsh_opt_print(const struct lsh_option *table, const void *conf,
-                   int indent, struct lsh_buf *out)
+void lsh_opt_print(const struct lsh_option *table, const void *conf, int indent,
+                   struct lsh_buf *out)
 {
     const struct lsh_option *o;
 
@@ -725,8 +721,8 @@ void lsh_opt_print(const struct lsh_option *table, const void *conf,
     }
 }
 
-static void lsh_opt_doc_rows(const struct lsh_option *table,
-                             const char *prefix, struct lsh_buf *out)
+static void lsh_opt_doc_rows(const struct lsh_option *table, const char *prefix,
+                             struct lsh_buf *out)
 {
     const struct lsh_option *o;
 

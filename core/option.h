@@ -33,7 +33,7 @@ enum lsh_opt_type {
 struct lsh_option {
     const char              *name;
     enum lsh_opt_type        type;
-    const char              *def;    /* default, parsed like YAML text */
+    const char              *def; /* default, parsed like YAML text */
     unsigned                 flags;
     size_t                   offset; /* into the conf struct */
     int64_t                  min;    /* INT, DURATION, SIZE; min == max */
@@ -45,15 +45,15 @@ struct lsh_option {
 };
 
 struct lsh_strlist {
-    char  **v;
-    size_t  n;
+    char **v;
+    size_t n;
 };
 
 struct lsh_kvlist {
-    char          **keys;
-    char          **vals;
+    char           **keys;
+    char           **vals;
     struct lsh_mark *marks; /* of each value */
-    size_t          n;
+    size_t           n;
 };
 
 /*
@@ -71,8 +71,8 @@ int lsh_opt_parse(const struct lsh_option *table, const struct lsh_node *map,
 void lsh_opt_release(const struct lsh_option *table, void *conf);
 
 /* Appends conf as YAML, indented by indent spaces; secrets masked. */
-void lsh_opt_print(const struct lsh_option *table, const void *conf,
-                   int indent, struct lsh_buf *out);
+void lsh_opt_print(const struct lsh_option *table, const void *conf, int indent,
+                   struct lsh_buf *out);
 
 /* Appends a Markdown table describing the options. */
 void lsh_opt_doc(const struct lsh_option *table, struct lsh_buf *out);

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const lsh_kind_names[] = { "input", "filter", "output" };
+static const char *const lsh_kind_names[] = {"input", "filter", "output"};
 
-static char lsh_host_buf[256];
+static char   lsh_host_buf[256];
 static size_t lsh_host_len;
 
 const char *lsh_plugin_kind_name(enum lsh_plugin_kind kind)
@@ -17,7 +17,7 @@ const char *lsh_plugin_kind_name(enum lsh_plugin_kind kind)
 }
 
 const struct lsh_plugin *lsh_plugin_find(enum lsh_plugin_kind kind,
-                                         const char *name)
+                                         const char          *name)
 {
     size_t i;
 

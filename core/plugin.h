@@ -49,26 +49,26 @@ enum lsh_plugin_kind {
 
 struct lsh_instance {
     const struct lsh_plugin *plugin;
-    const void              *conf;     /* owned by the core */
-    void                    *ctx;      /* plugin state, set by init() */
+    const void              *conf; /* owned by the core */
+    void                    *ctx;  /* plugin state, set by init() */
     struct lsh_engine       *engine;
     struct lsh_pipeline     *pipeline;
     struct lsh_loop         *loop;
     char                     name[128]; /* "pipeline/input.tail#0" */
     /* engine bookkeeping */
-    struct lsh_task          task;     /* input: runs collect() */
-    bool                     ready;    /* input: has data to collect */
-    bool                     done;     /* input: will never emit again */
-    bool                     stopped;
-    uint64_t                 records;  /* records taken in or put out */
+    struct lsh_task task;  /* input: runs collect() */
+    bool            ready; /* input: has data to collect */
+    bool            done;  /* input: will never emit again */
+    bool            stopped;
+    uint64_t        records; /* records taken in or put out */
 };
 
 struct lsh_plugin {
-    const char              *name;        /* YAML "type:" */
+    const char              *name; /* YAML "type:" */
     const char              *description;
     enum lsh_plugin_kind     kind;
-    const struct lsh_option *options;     /* { NULL }-terminated */
-    size_t                   conf_size;   /* core allocates and fills */
+    const struct lsh_option *options;   /* { NULL }-terminated */
+    size_t                   conf_size; /* core allocates and fills */
 
     /* Optional cross-option checks; report with lsh_diag_key(). */
     int (*validate)(const void *conf, struct lsh_diag *d);
@@ -106,8 +106,8 @@ struct lsh_plugin {
 extern const struct lsh_plugin *const lsh_plugins[];
 
 const struct lsh_plugin *lsh_plugin_find(enum lsh_plugin_kind kind,
-                                         const char *name);
-const char *lsh_plugin_kind_name(enum lsh_plugin_kind kind);
+                                         const char          *name);
+const char              *lsh_plugin_kind_name(enum lsh_plugin_kind kind);
 
 /* Appends the names of plugins of kind, comma separated. */
 void lsh_plugin_names(enum lsh_plugin_kind kind, struct lsh_buf *out);
@@ -149,13 +149,13 @@ void lsh_output_wake(struct lsh_instance *ins);
 /* Logging with the instance name as prefix. */
 #define lsh_ins_error(ins, ...) lsh_log(LSH_LOG_ERROR, (ins)->name, __VA_ARGS__)
 #define lsh_ins_warn(ins, ...)  lsh_log(LSH_LOG_WARN, (ins)->name, __VA_ARGS__)
-#define lsh_ins_info(ins, ...)                                         \
-    (lsh_log_enabled(LSH_LOG_INFO)                                     \
-         ? lsh_log(LSH_LOG_INFO, (ins)->name, __VA_ARGS__)             \
+#define lsh_ins_info(ins, ...)                             \
+    (lsh_log_enabled(LSH_LOG_INFO)                         \
+         ? lsh_log(LSH_LOG_INFO, (ins)->name, __VA_ARGS__) \
          : LSH_ERR)
-#define lsh_ins_debug(ins, ...)                                        \
-    (lsh_log_enabled(LSH_LOG_DEBUG)                                    \
-         ? lsh_log(LSH_LOG_DEBUG, (ins)->name, __VA_ARGS__)            \
+#define lsh_ins_debug(ins, ...)                             \
+    (lsh_log_enabled(LSH_LOG_DEBUG)                         \
+         ? lsh_log(LSH_LOG_DEBUG, (ins)->name, __VA_ARGS__) \
          : LSH_ERR)
 
 #endif

@@ -53,9 +53,8 @@ static void lsh_reader_handoff(struct lsh_reader *r, struct lsh_batch *b,
     b->ticket = lsh_tracker_issue(&r->tracker, r->offset);
 }
 
-ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins,
-                        int fd, size_t chunk, struct lsh_str path,
-                        int *emit_rc)
+ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
+                        size_t chunk, struct lsh_str path, int *emit_rc)
 {
     struct lsh_reader_emit e;
     ssize_t                n;
@@ -73,8 +72,8 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins,
     r->bytes += (uint64_t)n;
     e.b = lsh_input_batch(ins);
     e.now = lsh_now_real_ns();
-    consumed = lsh_framer_run(&r->framer, r->buf.ptr, r->buf.len,
-                              lsh_reader_line, &e);
+    consumed =
+        lsh_framer_run(&r->framer, r->buf.ptr, r->buf.len, lsh_reader_line, &e);
     if (consumed == 0) {
         lsh_input_discard(ins, e.b);
         return n;
@@ -95,8 +94,7 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
     }
     e.b = lsh_input_batch(ins);
     e.now = lsh_now_real_ns();
-    lsh_framer_finish(&r->framer, r->buf.ptr, r->buf.len, lsh_reader_line,
-                      &e);
+    lsh_framer_finish(&r->framer, r->buf.ptr, r->buf.len, lsh_reader_line, &e);
     lsh_reader_handoff(r, e.b, r->buf.len);
     e.b->path = path;
     return lsh_input_emit(ins, e.b);

@@ -18,11 +18,11 @@
 #include "ticket.h"
 
 struct lsh_reader {
-    struct lsh_buf     buf;     /* bytes read but not yet framed */
-    uint64_t           offset;  /* source offset of buf.ptr[0] */
+    struct lsh_buf     buf;    /* bytes read but not yet framed */
+    uint64_t           offset; /* source offset of buf.ptr[0] */
     struct lsh_framer  framer;
     struct lsh_tracker tracker;
-    uint64_t           bytes;   /* bytes read in total */
+    uint64_t           bytes; /* bytes read in total */
 };
 
 /* Starts at source offset; the tracker counts bytes before it as done. */
@@ -37,9 +37,8 @@ void lsh_reader_release(struct lsh_reader *r);
  * at end of file) or -1 with errno set.  *emit_rc is LSH_EAGAIN if the
  * pipeline is now full and the caller must stop, else LSH_OK.
  */
-ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins,
-                        int fd, size_t chunk, struct lsh_str path,
-                        int *emit_rc);
+ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
+                        size_t chunk, struct lsh_str path, int *emit_rc);
 
 /*
  * End of the stream: emits the incomplete last line, if any, as a final

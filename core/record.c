@@ -62,7 +62,7 @@ void lsh_batch_drop(struct lsh_batch *b, struct lsh_record *r)
 }
 
 struct lsh_field *lsh_record_field(const struct lsh_record *r,
-                                   struct lsh_str name)
+                                   struct lsh_str           name)
 {
     uint32_t i;
 

@@ -84,7 +84,7 @@ void lsh_batch_drop(struct lsh_batch *b, struct lsh_record *r);
 
 /* Returns the field named name, or NULL. */
 struct lsh_field *lsh_record_field(const struct lsh_record *r,
-                                   struct lsh_str name);
+                                   struct lsh_str           name);
 
 /*
  * Sets field name to v, replacing an existing field of that name.  The
@@ -99,7 +99,7 @@ bool lsh_record_unset(struct lsh_record *r, struct lsh_str name);
 
 static inline struct lsh_value lsh_value_str(struct lsh_str s)
 {
-    struct lsh_value v = { .type = LSH_V_STR, .s = s };
+    struct lsh_value v = {.type = LSH_V_STR, .s = s};
     return v;
 }
 

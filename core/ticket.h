@@ -24,14 +24,14 @@ struct lsh_tracker;
 struct lsh_ticket {
     struct lsh_ticket  *next;
     struct lsh_tracker *tracker;
-    uint64_t            end;   /* source offset after the covered bytes */
+    uint64_t            end; /* source offset after the covered bytes */
     uint32_t            holds;
 };
 
 typedef void (*lsh_commit_cb)(struct lsh_tracker *tr, void *data);
 
 struct lsh_tracker {
-    struct lsh_ticket *head;      /* oldest unreleased ticket */
+    struct lsh_ticket *head; /* oldest unreleased ticket */
     struct lsh_ticket *tail;
     uint64_t           committed; /* all bytes before this are delivered */
     uint64_t           issued;    /* end of the newest ticket */

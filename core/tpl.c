@@ -36,14 +36,14 @@ static const struct {
     const char       *name;
     enum lsh_tpl_kind kind;
 } lsh_tpl_builtins[] = {
-    { "time", LSH_TPL_TIME },
-    { "body", LSH_TPL_BODY },
-    { "path", LSH_TPL_PATH },
-    { "host", LSH_TPL_HOST },
+    {"time", LSH_TPL_TIME},
+    {"body", LSH_TPL_BODY},
+    {"path", LSH_TPL_PATH},
+    {"host", LSH_TPL_HOST},
 };
 
-static void lsh_tpl_push(struct lsh_tpl *t, size_t *cap,
-                         enum lsh_tpl_kind kind, const char *p, size_t n)
+static void lsh_tpl_push(struct lsh_tpl *t, size_t *cap, enum lsh_tpl_kind kind,
+                         const char *p, size_t n)
 {
     LSH_GROW(t->segs, *cap, t->nsegs + 1);
     t->segs[t->nsegs].kind = kind;
@@ -69,8 +69,7 @@ static enum lsh_tpl_kind lsh_tpl_ref_kind(const char *p, size_t n)
     return LSH_TPL_FIELD;
 }
 
-struct lsh_tpl *lsh_tpl_compile(const char *src, const char **err,
-                                size_t *at)
+struct lsh_tpl *lsh_tpl_compile(const char *src, const char **err, size_t *at)
 {
     struct lsh_tpl *t = lsh_calloc(1, sizeof(*t));
     size_t          cap = 0;
@@ -149,8 +148,8 @@ bool lsh_tpl_is_const(const struct lsh_tpl *t)
 
 static void lsh_tpl_double(struct lsh_buf *out, double d)
 {
-    char   tmp[40];
-    int    n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+    char tmp[40];
+    int  n = snprintf(tmp, sizeof(tmp), "%.15g", d);
 
     if (strtod(tmp, NULL) != d) {
         n = snprintf(tmp, sizeof(tmp), "%.17g", d);

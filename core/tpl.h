@@ -23,8 +23,7 @@ struct lsh_tpl;
  * Compiles src.  Returns the template, or NULL with *err set to a static
  * message and *at to the byte offset of the problem.
  */
-struct lsh_tpl *lsh_tpl_compile(const char *src, const char **err,
-                                size_t *at);
+struct lsh_tpl *lsh_tpl_compile(const char *src, const char **err, size_t *at);
 void            lsh_tpl_destroy(struct lsh_tpl *t);
 
 /* The source text, as written in the configuration. */

@@ -29,22 +29,29 @@ struct in_stdin {
     bool                 polled; /* epoll watches fd 0 */
 };
 
-static const char *const in_stdin_long_line[] = { "truncate", "skip",
-                                                  "split", NULL };
+static const char *const in_stdin_long_line[] = {"truncate", "skip", "split",
+                                                 NULL};
 
 static const struct lsh_option in_stdin_options[] = {
-    { .name = "max_line_bytes", .type = LSH_OPT_SIZE, .def = "1MiB",
-      .offset = offsetof(struct in_stdin_conf, max_line_bytes),
-      .min = 16, .max = 64 * 1024 * 1024,
-      .help = "Longest line kept whole; longer ones follow on_long_line." },
-    { .name = "on_long_line", .type = LSH_OPT_ENUM, .def = "truncate",
-      .offset = offsetof(struct in_stdin_conf, on_long_line),
-      .values = in_stdin_long_line,
-      .help = "truncate, skip or split, as for tail." },
-    { .name = "strip_cr", .type = LSH_OPT_BOOL, .def = "false",
-      .offset = offsetof(struct in_stdin_conf, strip_cr),
-      .help = "Remove a '\\r' before each '\\n'." },
-    { .name = NULL },
+    {.name = "max_line_bytes",
+     .type = LSH_OPT_SIZE,
+     .def = "1MiB",
+     .offset = offsetof(struct in_stdin_conf, max_line_bytes),
+     .min = 16,
+     .max = 64 * 1024 * 1024,
+     .help = "Longest line kept whole; longer ones follow on_long_line."},
+    {.name = "on_long_line",
+     .type = LSH_OPT_ENUM,
+     .def = "truncate",
+     .offset = offsetof(struct in_stdin_conf, on_long_line),
+     .values = in_stdin_long_line,
+     .help = "truncate, skip or split, as for tail."},
+    {.name = "strip_cr",
+     .type = LSH_OPT_BOOL,
+     .def = "false",
+     .offset = offsetof(struct in_stdin_conf, strip_cr),
+     .help = "Remove a '\\r' before each '\\n'."},
+    {.name = NULL},
 };
 
 #define IN_STDIN_CHUNK (256 * 1024)

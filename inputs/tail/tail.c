@@ -16,37 +16,51 @@
 #include "mem.h"
 #include "tail.h"
 
-static const char *const in_tail_read_from[] = { "head", "tail", NULL };
-static const char *const in_tail_long_line[] = { "truncate", "skip", "split",
-                                                 NULL };
+static const char *const in_tail_read_from[] = {"head", "tail", NULL};
+static const char *const in_tail_long_line[] = {"truncate", "skip", "split",
+                                                NULL};
 
 static const struct lsh_option in_tail_options[] = {
-    { .name = "paths", .type = LSH_OPT_STRLIST, .flags = LSH_OPT_REQUIRED,
-      .offset = offsetof(struct in_tail_conf, paths),
-      .help = "Files to follow: paths or globs (* ? [...])." },
-    { .name = "read_from", .type = LSH_OPT_ENUM, .def = "head",
-      .offset = offsetof(struct in_tail_conf, read_from),
-      .values = in_tail_read_from,
-      .help = "Where a file with no checkpoint starts: head (its first "
-              "byte) or tail (after its last complete line)." },
-    { .name = "max_line_bytes", .type = LSH_OPT_SIZE, .def = "1MiB",
-      .offset = offsetof(struct in_tail_conf, max_line_bytes),
-      .min = 16, .max = 64 * 1024 * 1024,
-      .help = "Longest line kept whole; longer ones follow on_long_line." },
-    { .name = "on_long_line", .type = LSH_OPT_ENUM, .def = "truncate",
-      .offset = offsetof(struct in_tail_conf, on_long_line),
-      .values = in_tail_long_line,
-      .help = "truncate: keep the first max_line_bytes; skip: drop the "
-              "line; split: emit it in max_line_bytes pieces. Each is "
-              "counted." },
-    { .name = "strip_cr", .type = LSH_OPT_BOOL, .def = "false",
-      .offset = offsetof(struct in_tail_conf, strip_cr),
-      .help = "Remove a '\\r' before each '\\n' (CRLF files)." },
-    { .name = "read_chunk", .type = LSH_OPT_SIZE, .def = "256KiB",
-      .offset = offsetof(struct in_tail_conf, read_chunk),
-      .min = 4096, .max = 16 * 1024 * 1024,
-      .help = "Bytes asked of each read(2)." },
-    { .name = NULL },
+    {.name = "paths",
+     .type = LSH_OPT_STRLIST,
+     .flags = LSH_OPT_REQUIRED,
+     .offset = offsetof(struct in_tail_conf, paths),
+     .help = "Files to follow: paths or globs (* ? [...])."},
+    {.name = "read_from",
+     .type = LSH_OPT_ENUM,
+     .def = "head",
+     .offset = offsetof(struct in_tail_conf, read_from),
+     .values = in_tail_read_from,
+     .help = "Where a file with no checkpoint starts: head (its first "
+             "byte) or tail (after its last complete line)."},
+    {.name = "max_line_bytes",
+     .type = LSH_OPT_SIZE,
+     .def = "1MiB",
+     .offset = offsetof(struct in_tail_conf, max_line_bytes),
+     .min = 16,
+     .max = 64 * 1024 * 1024,
+     .help = "Longest line kept whole; longer ones follow on_long_line."},
+    {.name = "on_long_line",
+     .type = LSH_OPT_ENUM,
+     .def = "truncate",
+     .offset = offsetof(struct in_tail_conf, on_long_line),
+     .values = in_tail_long_line,
+     .help = "truncate: keep the first max_line_bytes; skip: drop the "
+             "line; split: emit it in max_line_bytes pieces. Each is "
+             "counted."},
+    {.name = "strip_cr",
+     .type = LSH_OPT_BOOL,
+     .def = "false",
+     .offset = offsetof(struct in_tail_conf, strip_cr),
+     .help = "Remove a '\\r' before each '\\n' (CRLF files)."},
+    {.name = "read_chunk",
+     .type = LSH_OPT_SIZE,
+     .def = "256KiB",
+     .offset = offsetof(struct in_tail_conf, read_chunk),
+     .min = 4096,
+     .max = 16 * 1024 * 1024,
+     .help = "Bytes asked of each read(2)."},
+    {.name = NULL},
 };
 
 static struct in_tail_file *in_tail_find_wd(struct in_tail *t, int wd)
@@ -65,7 +79,7 @@ static void in_tail_inotify(struct lsh_io *io, uint32_t events)
 {
     struct in_tail *t = io->data;
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-    ssize_t         n;
+    ssize_t n;
 
     (void)events;
     while ((n = read(t->ifd, buf, sizeof(buf))) > 0) {
@@ -121,8 +135,8 @@ static int in_tail_init(struct lsh_instance *ins, const void *conf)
     if (t->ifd < 0) {
         return lsh_ins_error(ins, "inotify_init1: %s", strerror(errno));
     }
-    if (lsh_io_start(ins->loop, &t->io, t->ifd, EPOLLIN, in_tail_inotify,
-                     t) != LSH_OK) {
+    if (lsh_io_start(ins->loop, &t->io, t->ifd, EPOLLIN, in_tail_inotify, t) !=
+        LSH_OK) {
         return lsh_ins_error(ins, "epoll: %s", strerror(errno));
     }
     for (i = 0; i < c->paths.n; i++) {

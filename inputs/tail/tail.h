@@ -25,7 +25,7 @@ struct in_tail_file {
     struct in_tail      *tail;
     char                *path;
     int                  fd;
-    int                  wd;       /* inotify watch, -1 if none */
+    int                  wd; /* inotify watch, -1 if none */
     dev_t                dev;
     ino_t                ino;
     bool                 readable; /* may have unread bytes */

@@ -42,42 +42,49 @@ struct out_kafka {
     int                  pipe[2];
     struct lsh_io        io;
     struct lsh_buf       buf;
-    uint64_t             inflight;  /* produced, no delivery report yet */
+    uint64_t             inflight; /* produced, no delivery report yet */
     uint64_t             delivered;
     uint64_t             failed;    /* delivery reports with an error */
     bool                 want_wake; /* flush() returned LSH_EAGAIN */
     bool                 exiting;
 };
 
-static const char *const out_kafka_formats[] = { "json", "raw", NULL };
+static const char *const out_kafka_formats[] = {"json", "raw", NULL};
 
 static const struct lsh_option out_kafka_options[] = {
-    { .name = "brokers", .type = LSH_OPT_STR, .flags = LSH_OPT_REQUIRED,
-      .offset = offsetof(struct out_kafka_conf, brokers),
-      .help = "Bootstrap brokers, host:port[,host:port...]." },
-    { .name = "topic", .type = LSH_OPT_STR, .flags = LSH_OPT_REQUIRED,
-      .offset = offsetof(struct out_kafka_conf, topic),
-      .help = "Topic to produce to." },
-    { .name = "format", .type = LSH_OPT_ENUM, .def = "json",
-      .offset = offsetof(struct out_kafka_conf, format),
-      .values = out_kafka_formats,
-      .help = "Message value: json (all fields as one JSON object) or raw "
-              "(the body exactly as read)." },
-    { .name = "rdkafka", .type = LSH_OPT_MAP,
-      .offset = offsetof(struct out_kafka_conf, rdkafka),
-      .help = "Further librdkafka producer properties (see librdkafka's "
-              "CONFIGURATION.md), checked by librdkafka when the "
-              "configuration loads. Properties containing 'password' or "
-              "'secret' are masked in output." },
-    { .name = NULL },
+    {.name = "brokers",
+     .type = LSH_OPT_STR,
+     .flags = LSH_OPT_REQUIRED,
+     .offset = offsetof(struct out_kafka_conf, brokers),
+     .help = "Bootstrap brokers, host:port[,host:port...]."},
+    {.name = "topic",
+     .type = LSH_OPT_STR,
+     .flags = LSH_OPT_REQUIRED,
+     .offset = offsetof(struct out_kafka_conf, topic),
+     .help = "Topic to produce to."},
+    {.name = "format",
+     .type = LSH_OPT_ENUM,
+     .def = "json",
+     .offset = offsetof(struct out_kafka_conf, format),
+     .values = out_kafka_formats,
+     .help = "Message value: json (all fields as one JSON object) or raw "
+             "(the body exactly as read)."},
+    {.name = "rdkafka",
+     .type = LSH_OPT_MAP,
+     .offset = offsetof(struct out_kafka_conf, rdkafka),
+     .help = "Further librdkafka producer properties (see librdkafka's "
+             "CONFIGURATION.md), checked by librdkafka when the "
+             "configuration loads. Properties containing 'password' or "
+             "'secret' are masked in output."},
+    {.name = NULL},
 };
 
 /* Producer defaults; rdkafka: properties may override them. */
 static const char *const out_kafka_defaults[][2] = {
-    { "enable.idempotence", "true" }, /* ordered, no duplicates on retry */
-    { "linger.ms", "5" },
-    { "log.queue", "true" },          /* logs reach us on our thread */
-    { "client.id", "logship" },
+    {"enable.idempotence", "true"}, /* ordered, no duplicates on retry */
+    {"linger.ms", "5"},
+    {"log.queue", "true"}, /* logs reach us on our thread */
+    {"client.id", "logship"},
 };
 
 static int out_kafka_set(rd_kafka_conf_t *kc, const char *k, const char *v,
@@ -187,8 +194,8 @@ static bool out_kafka_permanent(rd_kafka_resp_err_t err)
 static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                             void *opaque)
 {
-    struct out_kafka  *ctx = opaque;
-    struct lsh_ticket *t = m->_private;
+    struct out_kafka   *ctx = opaque;
+    struct lsh_ticket  *t = m->_private;
     rd_kafka_resp_err_t err;
 
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -207,8 +214,10 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
     if (out_kafka_permanent(m->err)) {
         /* the broker will never take this record: skip it, as at produce */
         ctx->inflight--;
-        lsh_ins_error(ctx->ins, "broker rejected a %zu-byte record: %s; it "
-                      "is skipped", m->len, rd_kafka_err2str(m->err));
+        lsh_ins_error(ctx->ins,
+                      "broker rejected a %zu-byte record: %s; it "
+                      "is skipped",
+                      m->len, rd_kafka_err2str(m->err));
         lsh_ticket_ack(t);
         return;
     }
@@ -308,8 +317,8 @@ static int out_kafka_init(struct lsh_instance *ins, const void *conf)
 }
 
 static const void *out_kafka_value(const struct out_kafka_conf *c,
-                                   struct out_kafka *ctx,
-                                   const struct lsh_batch *b,
+                                   struct out_kafka            *ctx,
+                                   const struct lsh_batch      *b,
                                    const struct lsh_record *r, size_t *len)
 {
     if (c->format == OUT_KAFKA_RAW) {
@@ -396,8 +405,8 @@ static void out_kafka_exit(struct lsh_instance *ins)
                          "%llu records not acknowledged at exit; they will "
                          "be read again after a restart",
                          (unsigned long long)ctx->inflight);
-            rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                        RD_KAFKA_PURGE_F_INFLIGHT);
+            rd_kafka_purge(ctx->rk,
+                           RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         }
         rd_kafka_poll(ctx->rk, 0);
         lsh_io_stop(ins->loop, &ctx->io);

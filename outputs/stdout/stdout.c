@@ -22,15 +22,17 @@ struct out_stdout {
     struct lsh_buf buf;
 };
 
-static const char *const out_stdout_formats[] = { "json", "raw", NULL };
+static const char *const out_stdout_formats[] = {"json", "raw", NULL};
 
 static const struct lsh_option out_stdout_options[] = {
-    { .name = "format", .type = LSH_OPT_ENUM, .def = "json",
-      .offset = offsetof(struct out_stdout_conf, format),
-      .values = out_stdout_formats,
-      .help = "json: one JSON object per line; raw: the body exactly as "
-              "read." },
-    { .name = NULL },
+    {.name = "format",
+     .type = LSH_OPT_ENUM,
+     .def = "json",
+     .offset = offsetof(struct out_stdout_conf, format),
+     .values = out_stdout_formats,
+     .help = "json: one JSON object per line; raw: the body exactly as "
+             "read."},
+    {.name = NULL},
 };
 
 static int out_stdout_init(struct lsh_instance *ins, const void *conf)
@@ -57,8 +59,8 @@ static int out_stdout_write(struct lsh_instance *ins, const char *p, size_t n)
     return LSH_OK;
 }
 
-static int out_stdout_flush(struct lsh_instance *ins,
-                            const struct lsh_batch *b, size_t *pos)
+static int out_stdout_flush(struct lsh_instance *ins, const struct lsh_batch *b,
+                            size_t *pos)
 {
     const struct out_stdout_conf *conf = ins->conf;
     struct out_stdout            *ctx = ins->ctx;

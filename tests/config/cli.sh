@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The command line: --version, --help, --doc, --check output, and exit
+# status 2 for every usage or configuration error.
+set -u
+bin=$1
+src=$2
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # name, want-status, command...
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL $name: exit $rc, want $want"
+        cat "$tmp/err"
+        fail=1
+    fi
+}
+contains() { # name, file, text
+    if ! grep -qF -- "$3" "$2"; then
+        echo "FAIL $1: '$3' not in output:"
+        cat "$2"
+        fail=1
+    fi
+}
+
+check version 0 "$bin" --version
+contains version "$tmp/out" "logship 0."
+contains version "$tmp/out" "librdkafka 2."
+check help 0 "$bin" --help
+contains help "$tmp/out" "usage: logship -c PATH"
+check no-config 2 "$bin"
+contains no-config "$tmp/err" "no configuration given"
+check bad-flag 2 "$bin" --frobnicate -c x
+check extra-arg 2 "$bin" -c x extra
+contains extra-arg "$tmp/err" "unexpected argument 'extra'"
+check bad-level 2 "$bin" -c "$src/conf.d" --log-level loud
+contains bad-level "$tmp/err" "unknown log level 'loud'"
+check missing-file 2 "$bin" --check -c /nonexistent.yaml
+contains missing-file "$tmp/err" "cannot read configuration '/nonexistent.yaml'"
+
+cat >"$tmp/ok.yaml" <<'YAML'
+service:
+  hostname: ${LSH_CLI_HOST:-h1}
+pipelines:
+  p:
+    inputs: [{type: stdin}]
+    outputs:
+      - type: kafka
+        brokers: 127.0.0.1:9092
+        topic: t
+        rdkafka: {sasl.password: s3cret, linger.ms: 7}
+YAML
+check check-ok 0 "$bin" --check -c "$tmp/ok.yaml"
+contains check-ok "$tmp/err" "is valid"
+contains check-ok "$tmp/out" 'hostname: "h1"'
+contains check-ok "$tmp/out" '"linger.ms": "7"'
+contains check-ok "$tmp/out" '"sasl.password": "****"'
+if grep -q s3cret "$tmp/out" "$tmp/err"; then
+    echo "FAIL check-ok: the secret was printed"
+    fail=1
+fi
+
+# the reference in docs/ is generated from the option tables
+check doc 0 "$bin" --doc
+if ! diff -u "$src/docs/configuration.md" "$tmp/out" >"$tmp/diff"; then
+    echo "FAIL doc: docs/configuration.md is stale; regenerate it with"
+    echo "  build/logship --doc > docs/configuration.md"
+    head -40 "$tmp/diff"
+    fail=1
+fi
+exit $fail

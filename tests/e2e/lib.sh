@@ -1,0 +1,141 @@
+# Shared helpers for end-to-end tests: source it first.
+#
+# Each test runs the real logship binary ($LOGSHIP) in a fresh work
+# directory ($work), waits on conditions with timeouts (never on sleeps
+# alone), reads back from the real broker with kcat, and asserts exact
+# output.  On failure it prints logship's stderr and the broker's log.
+set -euo pipefail
+
+LOGSHIP=${LOGSHIP:?set LOGSHIP to the logship binary}
+LOGSHIP_SRC=${LOGSHIP_SRC:?set LOGSHIP_SRC to the source tree}
+BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
+# a command to run logship under, such as valgrind (scripts/valgrind.sh)
+LOGSHIP_WRAPPER=${LOGSHIP_WRAPPER:-}
+test_name=$(basename "$0" .sh)
+work=$(mktemp -d "/tmp/lsh-e2e-$test_name.XXXXXX")
+lsh_pid=
+finished=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+diagnose() {
+    echo "=== $test_name failed; work dir $work ===" >&2
+    if [ -f "$work/logship.err" ]; then
+        echo "--- logship stderr (last 60 lines) ---" >&2
+        tail -n 60 "$work/logship.err" >&2
+    fi
+    "$LOGSHIP_SRC/tests/kafka/kafka.sh" logs 40 >&2 || true
+}
+
+cleanup() {
+    local rc=$?
+    if [ -n "$lsh_pid" ] && kill -0 "$lsh_pid" 2>/dev/null; then
+        kill -KILL "$lsh_pid" 2>/dev/null || true
+    fi
+    if [ "$rc" -ne 0 ] || [ "$finished" -ne 1 ]; then
+        diagnose
+        [ "$rc" -ne 0 ] || rc=1
+    else
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# Call at the end of a test that passed.
+pass() {
+    finished=1
+    echo "PASS: $test_name"
+}
+
+# A topic name no other test or run uses.
+unique_topic() {
+    echo "lsh-$test_name-$$-$RANDOM"
+}
+
+create_topic() { # name partitions
+    "$LOGSHIP_SRC/tests/kafka/kafka.sh" topic "$1" "$2"
+}
+
+# Runs logship (under $LOGSHIP_WRAPPER if set) in the foreground.
+logship() {
+    # shellcheck disable=SC2086
+    $LOGSHIP_WRAPPER "$LOGSHIP" "$@"
+}
+
+# Starts logship on a config file in the background; stderr to
+# $work/logship.err, stdout to $work/logship.out.
+start_logship() {
+    logship -c "$1" >"$work/logship.out" 2>"$work/logship.err" &
+    lsh_pid=$!
+}
+
+# Sends a signal (default TERM) and waits up to $2 seconds (default 30)
+# for logship to exit; sets lsh_rc to its exit status.
+stop_logship() {
+    local sig=${1:-TERM} limit=${2:-30} i
+    kill "-$sig" "$lsh_pid"
+    for i in $(seq 1 $((limit * 10))); do
+        kill -0 "$lsh_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$lsh_pid" 2>/dev/null && fail "logship did not exit within ${limit}s of SIG$sig"
+    set +e
+    wait "$lsh_pid"
+    lsh_rc=$?
+    set -e
+    lsh_pid=
+}
+
+# Waits until a command succeeds: wait_for SECONDS DESCRIPTION CMD...
+wait_for() {
+    local limit=$1 what=$2 i
+    shift 2
+    for i in $(seq 1 $((limit * 10))); do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "timed out after ${limit}s waiting for: $what"
+}
+
+# Number of partitions of a topic (0 if it does not exist yet).
+topic_partitions() {
+    kcat -b "$BROKERS" -L -t "$1" -m 5 2>/dev/null | grep -c '^    partition ' || true
+}
+
+# Number of messages in a topic: the sum of its partitions' end offsets.
+topic_count() {
+    local t=$1 n p args=()
+    n=$(topic_partitions "$t")
+    if [ "$n" -eq 0 ]; then
+        echo 0
+        return
+    fi
+    for p in $(seq 0 $((n - 1))); do
+        args+=(-t "$t:$p:-1")
+    done
+    kcat -b "$BROKERS" -Q -m 5 "${args[@]}" 2>/dev/null |
+        awk '$(NF-1) == "offset" { s += $NF } END { print s + 0 }'
+}
+
+# True once the topic holds at least $2 messages.
+topic_has() {
+    [ "$(topic_count "$1")" -ge "$2" ]
+}
+
+# Prints every message value of a topic, one per line (partition order).
+consume() { # topic [extra kcat args]
+    local t=$1
+    shift
+    kcat -b "$BROKERS" -C -t "$t" -e -q -f '%s\n' "$@"
+}
+
+# True once logship's stderr contains the text.
+log_has() {
+    grep -qF -- "$1" "$work/logship.err"
+}
