@@ -542,7 +542,9 @@ static void lsh_doc_read_dir(struct lsh_doc *doc, struct lsh_loader *L,
     if (n == 0) {
         lsh_diag_error(L->d, NULL, "no *.yaml files in directory '%s'", dir);
     }
-    qsort(names, n, sizeof(*names), lsh_name_cmp);
+    if (n > 1) {
+        qsort(names, n, sizeof(*names), lsh_name_cmp);
+    }
     for (i = 0; i < n; i++) {
         lsh_buf_reset(&path);
         lsh_buf_addf(&path, "%s%s%s", dir,

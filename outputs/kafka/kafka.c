@@ -156,10 +156,14 @@ static void out_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                              const char *buf)
 {
     struct out_kafka *ctx = rd_kafka_opaque(rk);
-    int               our = level <= 3   ? LSH_LOG_ERROR
-                            : level == 4 ? LSH_LOG_WARN
-                            : level <= 6 ? LSH_LOG_INFO
-                                         : LSH_LOG_DEBUG;
+    /*
+     * librdkafka logs transient trouble (a refused connection) at LOG_ERR
+     * and retries it; logship keeps "error" for what loses or stops.
+     */
+    int our = level <= 2   ? LSH_LOG_ERROR
+              : level <= 4 ? LSH_LOG_WARN
+              : level <= 6 ? LSH_LOG_INFO
+                           : LSH_LOG_DEBUG;
 
     lsh_log(our, ctx->ins->name, "librdkafka %s: %s", fac, buf);
 }

@@ -69,7 +69,10 @@ logship() {
 # Starts logship on a config file in the background; stderr to
 # $work/logship.err, stdout to $work/logship.out.
 start_logship() {
-    logship -c "$1" >"$work/logship.out" 2>"$work/logship.err" &
+    # not through the logship function: $! must be logship's own pid
+    # shellcheck disable=SC2086
+    $LOGSHIP_WRAPPER "$LOGSHIP" -c "$1" >"$work/logship.out" \
+        2>"$work/logship.err" &
     lsh_pid=$!
 }
 
