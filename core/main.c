@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <librdkafka/rdkafka.h>
 #include <pcre2.h>
@@ -122,6 +123,23 @@ static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
     return LSH_OK;
 }
 
+/*
+ * Every followed file holds a descriptor: take the hard limit as the soft
+ * one (the usual soft default, 1024, is too few for a log host).
+ */
+static void lsh_raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        lsh_debug("open files limit: %llu", (unsigned long long)rl.rlim_cur);
+    }
+}
+
 static int lsh_run(const struct lsh_config *cfg)
 {
     struct lsh_engine *e = lsh_engine_create(cfg);
@@ -176,6 +194,7 @@ int main(int argc, char **argv)
     }
     lsh_host_set(cfg->service.hostname);
     signal(SIGPIPE, SIG_IGN);
+    lsh_raise_nofile();
     rc = lsh_run(cfg);
     lsh_config_destroy(cfg);
     return rc;

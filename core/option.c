@@ -14,6 +14,7 @@
 
 #include "json.h"
 #include "mem.h"
+#include "regex.h"
 #include "tpl.h"
 
 struct lsh_unit {
@@ -46,6 +47,7 @@ static const char *const lsh_opt_type_names[] = {
     [LSH_OPT_ENUM] = "one of",        [LSH_OPT_DURATION] = "duration",
     [LSH_OPT_SIZE] = "size",          [LSH_OPT_TEMPLATE] = "template",
     [LSH_OPT_MAP] = "map of strings", [LSH_OPT_SUB] = "map",
+    [LSH_OPT_REGEX] = "regex",
 };
 
 int lsh_parse_int(const char *s, int64_t *v)
@@ -319,6 +321,21 @@ static int lsh_opt_parse_table(struct lsh_optctx       *c,
                                const struct lsh_node   *map,
                                const char *const *skip, void *conf);
 
+static int lsh_opt_regex(struct lsh_optctx *c, const struct lsh_option *o,
+                         const struct lsh_mark *m, const char *s, void *field)
+{
+    char   err[256];
+    size_t at = 0;
+
+    lsh_regex_destroy(*(struct lsh_regex **)field);
+    *(struct lsh_regex **)field = lsh_regex_compile(s, err, sizeof(err), &at);
+    if (*(struct lsh_regex **)field == NULL) {
+        return lsh_opt_err(c, m, o, "invalid regex: %s at offset %zu in '%s'",
+                           err, at, s);
+    }
+    return LSH_OK;
+}
+
 /* Parses one scalar text for o into field. */
 static int lsh_opt_scalar(struct lsh_optctx *c, const struct lsh_option *o,
                           const struct lsh_mark *m, const char *s, void *field)
@@ -370,6 +387,8 @@ static int lsh_opt_scalar(struct lsh_optctx *c, const struct lsh_option *o,
             return lsh_opt_err(c, m, o, "%s at offset %zu in '%s'", err, at, s);
         }
         return LSH_OK;
+    case LSH_OPT_REGEX:
+        return lsh_opt_regex(c, o, m, s, field);
     default:
         return lsh_opt_err(c, m, o, "expected %s, got a scalar",
                            lsh_opt_type_names[o->type]);
@@ -603,6 +622,10 @@ void lsh_opt_release(const struct lsh_option *table, void *conf)
             lsh_tpl_destroy(*(struct lsh_tpl **)field);
             *(struct lsh_tpl **)field = NULL;
             break;
+        case LSH_OPT_REGEX:
+            lsh_regex_destroy(*(struct lsh_regex **)field);
+            *(struct lsh_regex **)field = NULL;
+            break;
         case LSH_OPT_MAP: {
             struct lsh_kvlist *kv = field;
 
@@ -676,6 +699,12 @@ static void lsh_opt_print_value(const struct lsh_option *o, const void *field,
         const struct lsh_tpl *t = *(struct lsh_tpl *const *)field;
 
         lsh_print_str(out, t ? lsh_tpl_source(t) : NULL, secret);
+        break;
+    }
+    case LSH_OPT_REGEX: {
+        const struct lsh_regex *re = *(struct lsh_regex *const *)field;
+
+        lsh_print_str(out, re ? lsh_regex_source(re) : NULL, secret);
         break;
     }
     case LSH_OPT_MAP: {

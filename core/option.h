@@ -24,6 +24,7 @@ enum lsh_opt_type {
     LSH_OPT_TEMPLATE, /* struct lsh_tpl *: "{{field}}" text */
     LSH_OPT_MAP,      /* struct lsh_kvlist: map of name to scalar */
     LSH_OPT_SUB,      /* void *: nested table (sub), NULL when absent */
+    LSH_OPT_REGEX,    /* struct lsh_regex *: PCRE2, compiled at load */
 };
 
 /* option flags */

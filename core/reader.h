@@ -1,57 +1,113 @@
 /*
- * Reading a byte stream into batches of lines: the part tail and stdin
+ * Reading a byte stream into batches of records: the part tail and stdin
  * share.
  *
- * A reader owns the unconsumed bytes of its source (an incomplete last
- * line), the framer state and the tracker of the source's tickets.  Each
- * lsh_reader_read() does one read(2) into that buffer, frames the
- * complete lines, and emits them as one batch whose ticket covers the
- * bytes up to the end of the last complete line.  The batch takes the
- * buffer itself (records point into it; no copy), and the incomplete
- * line is copied back into a fresh buffer.
+ * Each lsh_reader_read() does one read(2) straight into a batch from the
+ * engine (after the incomplete line left from the last read), frames the
+ * complete lines, optionally joins multiline records, and emits the
+ * batch.  Records point into the batch; the reader itself keeps only the
+ * incomplete last line, so an idle source costs a few hundred bytes.
+ *
+ * Offsets.  A batch's ticket ends at the reader's safe offset: every byte
+ * before it is in an emitted record or was dropped on purpose (an
+ * over-long line).  A multiline record still being joined holds the safe
+ * offset at its first line, so a checkpoint never passes a line that was
+ * read but not yet emitted.
+ *
+ * Generations.  When a source restarts (truncation), the reader starts a
+ * new tracker at the new offset; the old one lives until its tickets are
+ * acknowledged, then is freed.  on_commit is called when the current
+ * generation's committed offset moves; the callback may free the reader.
  */
 #ifndef LSH_READER_H
 #define LSH_READER_H
 
 #include "framer.h"
+#include "multiline.h"
 #include "plugin.h"
 #include "ticket.h"
 
+struct lsh_reader;
+struct lsh_reader_gen;
+
+typedef void (*lsh_reader_commit_cb)(struct lsh_reader *r, void *data);
+
 struct lsh_reader {
-    struct lsh_buf     buf;    /* bytes read but not yet framed */
-    uint64_t           offset; /* source offset of buf.ptr[0] */
-    struct lsh_framer  framer;
-    struct lsh_tracker tracker;
-    uint64_t           bytes; /* bytes read in total */
+    struct lsh_buf         partial; /* bytes after the last complete line */
+    uint64_t               offset;  /* source offset of partial.ptr[0] */
+    uint64_t               safe;    /* end of the last ticket issued */
+    struct lsh_framer      framer;
+    struct lsh_ml         *ml;  /* NULL without multiline */
+    struct lsh_reader_gen *gen; /* current generation */
+    struct lsh_reader_gen *old; /* older ones with tickets out */
+    lsh_reader_commit_cb   on_commit;
+    void                  *data;
+    uint64_t               bytes; /* read in total */
 };
 
-/* Starts at source offset; the tracker counts bytes before it as done. */
-void lsh_reader_init(struct lsh_reader *r, uint64_t offset, size_t max_line,
-                     int on_long, bool strip_cr, lsh_commit_cb on_commit,
-                     void *data);
+struct lsh_reader_opts {
+    size_t                    max_line;
+    int                       on_long;
+    bool                      strip_cr;
+    const struct lsh_ml_conf *ml; /* NULL for none */
+    lsh_reader_commit_cb      on_commit;
+    void                     *data;
+};
+
+/* Starts at source offset; bytes before it count as delivered. */
+void lsh_reader_init(struct lsh_reader *r, uint64_t offset,
+                     const struct lsh_reader_opts *o);
+
+/* Frees everything, tickets still out included (at exit only). */
 void lsh_reader_release(struct lsh_reader *r);
 
 /*
- * Reads up to chunk bytes from fd and emits the complete lines as one
- * batch of ins, with path as its source.  Returns the byte count read (0
- * at end of file) or -1 with errno set.  *emit_rc is LSH_EAGAIN if the
- * pipeline is now full and the caller must stop, else LSH_OK.
+ * Reads up to chunk bytes from fd and emits what completes as one batch
+ * of ins with path as its source.  Returns the bytes read (0 at end of
+ * file) or -1 with errno set.  *emit_rc is LSH_EAGAIN if the pipeline is
+ * now full and the caller must stop, else LSH_OK.
  */
 ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
                         size_t chunk, struct lsh_str path, int *emit_rc);
 
 /*
- * End of the stream: emits the incomplete last line, if any, as a final
- * batch.  Returns the lsh_input_emit() result, or LSH_OK if nothing was
- * left.
+ * Emits the pending multiline record now (flush_after passed).  Returns
+ * the lsh_input_emit() result, or LSH_OK if nothing was pending.
+ */
+int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
+                     struct lsh_str path);
+
+/*
+ * The source has ended for good (stdin closed; a rotated or deleted file
+ * closed): emits the incomplete last line as a line, then any pending
+ * multiline record.  Returns as lsh_reader_flush().
  */
 int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
                       struct lsh_str path);
 
+/*
+ * The source restarted at offset (it was truncated): drops the incomplete
+ * line (its end is gone) and starts a new generation.  Flush a pending
+ * multiline record first: its lines are complete; restart drops it too.
+ */
+void lsh_reader_restart(struct lsh_reader *r, uint64_t offset);
+
 /* The source offset up to which bytes have been read. */
 static inline uint64_t lsh_reader_read_offset(const struct lsh_reader *r)
 {
-    return r->offset + r->buf.len;
+    return r->offset + r->partial.len;
 }
+
+/* True when multiline has a record waiting for more lines. */
+static inline bool lsh_reader_pending(const struct lsh_reader *r)
+{
+    return r->ml != NULL && r->ml->active;
+}
+
+/* The current generation's committed offset. */
+uint64_t lsh_reader_committed(const struct lsh_reader *r);
+
+/* True when no generation has a ticket out. */
+bool lsh_reader_idle(const struct lsh_reader *r);
 
 #endif

@@ -68,11 +68,15 @@ static int in_stdin_init(struct lsh_instance *ins, const void *conf)
 {
     const struct in_stdin_conf *c = conf;
     struct in_stdin            *s = lsh_calloc(1, sizeof(*s));
+    struct lsh_reader_opts      ro;
 
     s->ins = ins;
     ins->ctx = s;
-    lsh_reader_init(&s->reader, 0, (size_t)c->max_line_bytes, c->on_long_line,
-                    c->strip_cr, NULL, NULL);
+    memset(&ro, 0, sizeof(ro));
+    ro.max_line = (size_t)c->max_line_bytes;
+    ro.on_long = c->on_long_line;
+    ro.strip_cr = c->strip_cr;
+    lsh_reader_init(&s->reader, 0, &ro);
     s->saved_flags = fcntl(STDIN_FILENO, F_GETFL);
     if (s->saved_flags < 0) {
         return lsh_ins_error(ins, "stdin: %s", strerror(errno));

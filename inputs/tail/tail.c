@@ -1,17 +1,15 @@
 /*
  * tail input: follows files and emits their lines.
  *
- * Files matching the configured globs when logship starts are followed;
- * inotify reports appends, so nothing is polled.  A partial last line
- * waits for its newline.
+ * Callbacks, options and the ready queue.  Files with unread bytes (or a
+ * pending multiline flush, or a close due) wait in a FIFO; collect()
+ * serves it within a byte budget, so that idle files cost nothing and a
+ * busy one cannot starve the others.
  */
 #include <errno.h>
-#include <glob.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/inotify.h>
-#include <unistd.h>
 
 #include "mem.h"
 #include "tail.h"
@@ -25,14 +23,23 @@ static const struct lsh_option in_tail_options[] = {
      .type = LSH_OPT_STRLIST,
      .flags = LSH_OPT_REQUIRED,
      .offset = offsetof(struct in_tail_conf, paths),
-     .help = "Files to follow: paths or globs (* ? [...])."},
+     .help = "Absolute paths or globs of the files to follow: * ? [...] "
+             "within a name, ** for any number of directories. New "
+             "matches are found through inotify."},
+    {.name = "exclude",
+     .type = LSH_OPT_STRLIST,
+     .offset = offsetof(struct in_tail_conf, exclude),
+     .help = "Globs of files not to follow. A pattern without '/' is "
+             "matched against the file name (\"*.gz\"), one with '/' "
+             "against the whole path."},
     {.name = "read_from",
      .type = LSH_OPT_ENUM,
      .def = "head",
      .offset = offsetof(struct in_tail_conf, read_from),
      .values = in_tail_read_from,
-     .help = "Where a file with no checkpoint starts: head (its first "
-             "byte) or tail (after its last complete line)."},
+     .help = "Where a file found at start-up with no checkpoint starts: "
+             "head (its first byte) or tail (after its last complete "
+             "line). Files that appear later are read from the head."},
     {.name = "max_line_bytes",
      .type = LSH_OPT_SIZE,
      .def = "1MiB",
@@ -45,9 +52,10 @@ static const struct lsh_option in_tail_options[] = {
      .def = "truncate",
      .offset = offsetof(struct in_tail_conf, on_long_line),
      .values = in_tail_long_line,
-     .help = "truncate: keep the first max_line_bytes; skip: drop the "
-             "line; split: emit it in max_line_bytes pieces. Each is "
-             "counted."},
+     .help = "truncate: keep the first max_line_bytes (the record is "
+             "marked truncated); skip: drop the line; split: emit it in "
+             "max_line_bytes pieces. Each case is counted; none stops "
+             "the file."},
     {.name = "strip_cr",
      .type = LSH_OPT_BOOL,
      .def = "false",
@@ -60,65 +68,177 @@ static const struct lsh_option in_tail_options[] = {
      .min = 4096,
      .max = 16 * 1024 * 1024,
      .help = "Bytes asked of each read(2)."},
+    {.name = "rotate_wait",
+     .type = LSH_OPT_DURATION,
+     .def = "5s",
+     .offset = offsetof(struct in_tail_conf, rotate_wait_ms),
+     .min = 0,
+     .max = 86400000,
+     .help = "A file renamed away or deleted is read on, including later "
+             "writes to it, until this long after its last write; then it "
+             "is read to the end and closed."},
+    {.name = "poll_interval",
+     .type = LSH_OPT_DURATION,
+     .def = "0",
+     .offset = offsetof(struct in_tail_conf, poll_interval_ms),
+     .min = 0,
+     .max = 3600000,
+     .help = "0 (off): rely on inotify alone. Otherwise also look for new "
+             "files and appends this often, for file systems where "
+             "inotify sees no changes (NFS, some FUSE)."},
+    {.name = "multiline",
+     .type = LSH_OPT_SUB,
+     .offset = offsetof(struct in_tail_conf, multiline),
+     .sub = lsh_ml_options,
+     .sub_size = sizeof(struct lsh_ml_conf),
+     .help = "Join continuation lines (a stack trace) to the line that "
+             "starts them: {start: REGEX, max_lines, max_bytes, "
+             "flush_after}."},
     {.name = NULL},
 };
 
-static struct in_tail_file *in_tail_find_wd(struct in_tail *t, int wd)
+static int in_tail_validate(const void *conf, struct lsh_diag *d)
 {
-    struct in_tail_file *f;
+    const struct in_tail_conf *c = conf;
+    struct in_tail_glob        g;
+    const char                *err;
+    size_t                     i;
+    int                        rc = LSH_OK;
 
-    for (f = t->files; f != NULL; f = f->next) {
-        if (f->wd == wd) {
-            return f;
+    for (i = 0; i < c->paths.n; i++) {
+        if (in_tail_glob_compile(&g, c->paths.v[i], &err) != LSH_OK) {
+            rc = lsh_diag_key(d, "paths", "'%s' %s", c->paths.v[i], err);
         }
+        in_tail_glob_release(&g);
     }
-    return NULL;
+    for (i = 0; i < c->exclude.n; i++) {
+        if (strchr(c->exclude.v[i], '/') != NULL &&
+            in_tail_glob_compile(&g, c->exclude.v[i], &err) != LSH_OK) {
+            rc = lsh_diag_key(d, "exclude", "'%s' %s", c->exclude.v[i], err);
+        }
+        in_tail_glob_release(&g);
+    }
+    return rc;
 }
 
-static void in_tail_inotify(struct lsh_io *io, uint32_t events)
+bool in_tail_wanted(const struct in_tail *t, const char *path)
 {
-    struct in_tail *t = io->data;
-    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-    ssize_t n;
+    const struct in_tail_conf *c = t->conf;
+    const char                *base = strrchr(path, '/');
+    bool                       match = false;
+    size_t                     i;
 
-    (void)events;
-    while ((n = read(t->ifd, buf, sizeof(buf))) > 0) {
-        char *p = buf;
-
-        while (p < buf + n) {
-            const struct inotify_event *ev = (const struct inotify_event *)p;
-            struct in_tail_file        *f;
-
-            if (ev->mask & IN_Q_OVERFLOW) {
-                for (f = t->files; f != NULL; f = f->next) {
-                    f->readable = true;
-                }
-            } else if ((f = in_tail_find_wd(t, ev->wd)) != NULL) {
-                f->readable = true;
-            }
-            p += sizeof(*ev) + ev->len;
+    for (i = 0; i < t->nglobs && !match; i++) {
+        match = in_tail_glob_match(&t->globs[i], path);
+    }
+    if (!match) {
+        return false;
+    }
+    base = base ? base + 1 : path;
+    for (i = 0; i < c->exclude.n; i++) {
+        if (strchr(c->exclude.v[i], '/') == NULL &&
+            fnmatch(c->exclude.v[i], base, 0) == 0) {
+            return false;
         }
+    }
+    for (i = 0; i < t->nexcludes; i++) {
+        if (in_tail_glob_match(&t->excludes[i], path)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool in_tail_wanted_dir(const struct in_tail *t, const char *dir)
+{
+    size_t dl = strlen(dir);
+    size_t i;
+
+    for (i = 0; i < t->nglobs; i++) {
+        const struct in_tail_glob *g = &t->globs[i];
+
+        /* the root itself, an ancestor of a missing root, or below it */
+        if (strncmp(g->root, dir, dl) == 0 &&
+            (g->root[dl] == '\0' || g->root[dl] == '/')) {
+            return true;
+        }
+        if (in_tail_glob_dir_may_match(g, dir)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void in_tail_enqueue(struct in_tail *t, struct in_tail_file *f)
+{
+    if (!f->queued && f->state != IN_TAIL_CLOSED) {
+        f->queued = true;
+        f->qnext = NULL;
+        *t->qtail = f;
+        t->qtail = &f->qnext;
     }
     lsh_input_ready(t->ins);
 }
 
-static int in_tail_expand(struct in_tail *t, const char *pattern)
+static struct in_tail_file *in_tail_dequeue(struct in_tail *t)
 {
-    glob_t g;
-    size_t i;
-    int    rc = glob(pattern, GLOB_NOSORT | GLOB_BRACE, NULL, &g);
+    struct in_tail_file *f = t->qhead;
 
-    if (rc == GLOB_NOMATCH) {
-        lsh_ins_warn(t->ins, "no file matches '%s'", pattern);
-        return LSH_OK;
+    if (f != NULL) {
+        t->qhead = f->qnext;
+        if (t->qhead == NULL) {
+            t->qtail = &t->qhead;
+        }
+        f->queued = false;
     }
-    if (rc != 0) {
-        return lsh_ins_error(t->ins, "cannot expand '%s'", pattern);
+    return f;
+}
+
+/* Puts f back first in line (the pipeline was full). */
+static void in_tail_requeue_front(struct in_tail *t, struct in_tail_file *f)
+{
+    if (f->queued || f->state == IN_TAIL_CLOSED) {
+        return;
     }
-    for (i = 0; i < g.gl_pathc; i++) {
-        in_tail_file_open(t, g.gl_pathv[i]);
+    f->queued = true;
+    f->qnext = t->qhead;
+    t->qhead = f;
+    if (f->qnext == NULL) {
+        t->qtail = &f->qnext;
     }
-    globfree(&g);
+}
+
+static void in_tail_poll(struct lsh_timer *tm)
+{
+    in_tail_rescan(tm->data);
+}
+
+static int in_tail_compile_globs(struct in_tail *t)
+{
+    const struct in_tail_conf *c = t->conf;
+    const char                *err;
+    size_t                     i;
+
+    t->globs = lsh_calloc(c->paths.n, sizeof(*t->globs));
+    for (i = 0; i < c->paths.n; i++) {
+        if (in_tail_glob_compile(&t->globs[t->nglobs], c->paths.v[i], &err) !=
+            LSH_OK) {
+            return lsh_ins_error(t->ins, "path '%s' %s", c->paths.v[i], err);
+        }
+        t->nglobs++;
+    }
+    t->excludes = lsh_calloc(c->exclude.n + 1, sizeof(*t->excludes));
+    for (i = 0; i < c->exclude.n; i++) {
+        if (strchr(c->exclude.v[i], '/') == NULL) {
+            continue;
+        }
+        if (in_tail_glob_compile(&t->excludes[t->nexcludes], c->exclude.v[i],
+                                 &err) != LSH_OK) {
+            return lsh_ins_error(t->ins, "exclude '%s' %s", c->exclude.v[i],
+                                 err);
+        }
+        t->nexcludes++;
+    }
     return LSH_OK;
 }
 
@@ -126,90 +246,120 @@ static int in_tail_init(struct lsh_instance *ins, const void *conf)
 {
     const struct in_tail_conf *c = conf;
     struct in_tail            *t = lsh_calloc(1, sizeof(*t));
-    size_t                     i;
 
     t->ins = ins;
     t->conf = c;
+    t->ifd = -1;
+    t->qtail = &t->qhead;
     ins->ctx = t;
-    t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (t->ifd < 0) {
-        return lsh_ins_error(ins, "inotify_init1: %s", strerror(errno));
+    lsh_hmap_init(&t->files_by_wd);
+    lsh_hmap_init(&t->files_by_id);
+    lsh_hmap_init(&t->files_by_path);
+    lsh_hmap_init(&t->dirs_by_wd);
+    lsh_hmap_init(&t->dirs_by_path);
+    lsh_hmap_init(&t->links_by_path);
+    if (in_tail_compile_globs(t) != LSH_OK ||
+        in_tail_watch_start(t) != LSH_OK) {
+        return LSH_ERR;
     }
-    if (lsh_io_start(ins->loop, &t->io, t->ifd, EPOLLIN, in_tail_inotify, t) !=
-        LSH_OK) {
-        return lsh_ins_error(ins, "epoll: %s", strerror(errno));
+    if (t->files_by_id.count == 0) {
+        lsh_ins_info(ins, "no file matches yet; waiting for one to appear");
     }
-    for (i = 0; i < c->paths.n; i++) {
-        if (in_tail_expand(t, c->paths.v[i]) != LSH_OK) {
-            return LSH_ERR;
-        }
+    if (c->poll_interval_ms > 0) {
+        lsh_timer_start(ins->loop, &t->poll_timer, c->poll_interval_ms,
+                        c->poll_interval_ms, in_tail_poll, t);
     }
-    lsh_input_ready(ins);
     return LSH_OK;
 }
 
-/*
- * Reads every readable file, within a byte budget per call so that the
- * loop keeps serving delivery reports.  The next call starts after the
- * file where this one stopped, so a busy file cannot starve the others.
- */
 static int in_tail_collect(struct lsh_instance *ins)
 {
     struct in_tail      *t = ins->ctx;
-    struct in_tail_file *start = t->cursor ? t->cursor : t->files;
-    struct in_tail_file *f = start;
+    struct in_tail_file *f;
     size_t               budget = 16 * (size_t)t->conf->read_chunk;
 
-    t->cursor = NULL;
-    if (f == NULL) {
-        return LSH_OK;
-    }
-    do {
-        if (in_tail_file_collect(f, &budget) == LSH_EAGAIN) {
-            t->cursor = f->next;
-            return LSH_EAGAIN;
+    while ((f = in_tail_dequeue(t)) != NULL) {
+        if (in_tail_file_collect(f, &budget) != LSH_EAGAIN) {
+            continue;
         }
-        f = f->next ? f->next : t->files;
-    } while (f != start);
+        if (budget == 0) {
+            in_tail_enqueue(t, f); /* round robin: to the back */
+        } else {
+            in_tail_requeue_front(t, f); /* the pipeline is full */
+        }
+        return LSH_EAGAIN;
+    }
     return LSH_OK;
 }
 
 static void in_tail_stop(struct lsh_instance *ins)
 {
-    struct in_tail *t = ins->ctx;
+    struct in_tail      *t = ins->ctx;
+    struct in_tail_file *f;
 
-    if (t != NULL && t->ifd >= 0) {
+    if (t == NULL) {
+        return;
+    }
+    t->stopped = true;
+    lsh_timer_stop(ins->loop, &t->poll_timer);
+    if (t->ifd >= 0) {
         lsh_io_stop(ins->loop, &t->io);
+    }
+    for (f = t->all; f != NULL; f = f->lnext) {
+        lsh_timer_stop(ins->loop, &f->rotate_timer);
+        lsh_timer_stop(ins->loop, &f->ml_timer);
     }
 }
 
 static void in_tail_exit(struct lsh_instance *ins)
 {
     struct in_tail *t = ins->ctx;
+    size_t          i;
 
     if (t == NULL) {
         return;
     }
-    while (t->files != NULL) {
-        struct in_tail_file *f = t->files;
-
-        t->files = f->next;
-        in_tail_file_close(f);
+    in_tail_stop(ins);
+    lsh_ins_info(ins,
+                 "%llu files opened, %llu closed, %llu rotations, %llu "
+                 "deletions, %llu truncations, %llu inotify overflows",
+                 (unsigned long long)t->c.files_opened,
+                 (unsigned long long)t->c.files_closed,
+                 (unsigned long long)t->c.rotations,
+                 (unsigned long long)t->c.deletions,
+                 (unsigned long long)t->c.truncations,
+                 (unsigned long long)t->c.overflows);
+    while (t->all != NULL) {
+        in_tail_file_free(t->all);
     }
-    if (t->ifd >= 0) {
-        lsh_io_stop(ins->loop, &t->io);
-        close(t->ifd);
+    in_tail_watch_stop(t);
+    for (i = 0; i < t->nglobs; i++) {
+        in_tail_glob_release(&t->globs[i]);
     }
+    for (i = 0; i < t->nexcludes; i++) {
+        in_tail_glob_release(&t->excludes[i]);
+    }
+    free(t->globs);
+    free(t->excludes);
+    lsh_hmap_release(&t->files_by_wd);
+    lsh_hmap_release(&t->files_by_id);
+    lsh_hmap_release(&t->files_by_path);
+    lsh_hmap_release(&t->dirs_by_wd);
+    lsh_hmap_release(&t->dirs_by_path);
+    lsh_hmap_release(&t->links_by_path);
     free(t);
     ins->ctx = NULL;
 }
 
 const struct lsh_plugin in_tail_plugin = {
     .name = "tail",
-    .description = "Follows files and emits each line as a record.",
+    .description = "Follows files found by globs and emits each line (or "
+                   "multiline record) as a record; survives rotation, "
+                   "truncation and deletion.",
     .kind = LSH_PLUGIN_INPUT,
     .options = in_tail_options,
     .conf_size = sizeof(struct in_tail_conf),
+    .validate = in_tail_validate,
     .init = in_tail_init,
     .collect = in_tail_collect,
     .stop = in_tail_stop,

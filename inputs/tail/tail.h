@@ -1,55 +1,183 @@
 /*
- * tail input: shared declarations of the tail input's files.
+ * tail input: shared declarations.
+ *
+ * Files are found by globs resolved against inotify directory watches and
+ * followed through one inotify watch each, on the open file's inode
+ * (added through /proc/self/fd/N), so appends are seen whatever the file
+ * is called now.  A logical path is where a glob matched (a symlink
+ * stays a symlink; records carry this path); a file is an open
+ * descriptor with its identity.  Events on directories make logship look
+ * at a path again (in_tail_path_check); events on files make them
+ * readable.
+ *
+ * tail.c        plugin callbacks, options, the ready queue
+ * tail_glob.c   glob patterns: compiling and matching, ** included
+ * tail_watch.c  inotify: directories, symlink targets, event dispatch
+ * tail_file.c   one file: open, identity, read, rotate, delete, close
  */
 #ifndef IN_TAIL_H
 #define IN_TAIL_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include "hmap.h"
+#include "multiline.h"
 #include "plugin.h"
 #include "reader.h"
 
 enum in_tail_read_from { IN_TAIL_HEAD, IN_TAIL_TAIL };
 
 struct in_tail_conf {
-    struct lsh_strlist paths;
-    int                read_from;
-    int64_t            max_line_bytes;
-    int                on_long_line;
-    bool               strip_cr;
-    int64_t            read_chunk;
+    struct lsh_strlist  paths;
+    struct lsh_strlist  exclude;
+    int                 read_from;
+    int64_t             max_line_bytes;
+    int                 on_long_line;
+    bool                strip_cr;
+    int64_t             read_chunk;
+    int64_t             rotate_wait_ms;
+    int64_t             poll_interval_ms;
+    struct lsh_ml_conf *multiline;
+};
+
+/* A compiled glob: absolute, split into components after its root. */
+struct in_tail_glob {
+    char  *src;
+    char  *root;  /* longest prefix without wildcards */
+    char **parts; /* the components after it */
+    size_t nparts;
+};
+
+#define IN_TAIL_FP_BYTES 1024
+
+enum in_tail_state {
+    IN_TAIL_ACTIVE,  /* at its logical path */
+    IN_TAIL_ROTATED, /* renamed away: read until rotate_wait passes */
+    IN_TAIL_DELETED, /* unlinked: read to the end */
+    IN_TAIL_CLOSED,  /* descriptor closed; kept until acks come back */
 };
 
 struct in_tail_file {
-    struct in_tail_file *next;
+    struct lsh_hnode     by_wd;   /* t->files_by_wd (while watched) */
+    struct lsh_hnode     by_id;   /* t->files_by_id (while open) */
+    struct lsh_hnode     by_path; /* t->files_by_path (while attached) */
     struct in_tail      *tail;
-    char                *path;
+    char                *path; /* logical path; records carry it */
+    size_t               path_len;
     int                  fd;
-    int                  wd; /* inotify watch, -1 if none */
+    int                  wd;
     dev_t                dev;
     ino_t                ino;
-    bool                 readable; /* may have unread bytes */
+    uint64_t             fp_hash; /* fingerprint of the first fp_len bytes */
+    uint32_t             fp_len;
+    enum in_tail_state   state;
+    bool                 attached;
+    bool                 readable;  /* may have unread bytes */
+    bool                 flush_due; /* multiline flush_after passed */
+    bool                 close_due; /* rotate_wait passed */
+    bool                 queued;    /* in the ready queue */
+    struct in_tail_file *qnext;     /* ready queue */
+    struct in_tail_file *lnext;     /* t->all */
+    struct in_tail_file *lprev;
+    int64_t              last_write; /* monotonic ns of the last event */
+    struct lsh_timer     rotate_timer;
+    struct lsh_timer     ml_timer;
     struct lsh_reader    reader;
+};
+
+/* A watched directory: where globs may match, or a symlink's target. */
+struct in_tail_dir {
+    struct lsh_hnode by_wd;
+    struct lsh_hnode by_path;
+    char            *path;
+    int              wd;
+};
+
+/* A symlink found by a glob: its target's directory is watched too. */
+struct in_tail_link {
+    struct lsh_hnode by_path;   /* keyed by the symlink's logical path */
+    struct lsh_hnode by_target; /* keyed by the target's full path */
+    char            *path;
+    char            *target;
+};
+
+struct in_tail_counters {
+    uint64_t files_opened;
+    uint64_t files_closed;
+    uint64_t rotations;
+    uint64_t deletions;
+    uint64_t truncations;
+    uint64_t overflows;
+    uint64_t watch_errors;
 };
 
 struct in_tail {
     struct lsh_instance       *ins;
     const struct in_tail_conf *conf;
-    int                        ifd; /* inotify */
+    struct in_tail_glob       *globs;
+    size_t                     nglobs;
+    struct in_tail_glob       *excludes; /* those with a '/' */
+    size_t                     nexcludes;
+    int                        ifd;
     struct lsh_io              io;
-    struct in_tail_file       *files;
-    struct in_tail_file       *cursor; /* where the next collect starts */
+    struct lsh_hmap            files_by_wd;
+    struct lsh_hmap            files_by_id;
+    struct lsh_hmap            files_by_path;
+    struct lsh_hmap            dirs_by_wd;
+    struct lsh_hmap            dirs_by_path;
+    struct lsh_hmap            links_by_path;
+    struct lsh_hmap            links_by_target;
+    struct in_tail_file       *all;   /* every file, closed ones too */
+    struct in_tail_file       *qhead; /* ready queue */
+    struct in_tail_file      **qtail;
+    struct lsh_timer           poll_timer;
+    bool                       starting;     /* read_from applies */
+    uint32_t                   moved_cookie; /* of the last IN_MOVED_FROM */
+    char                      *moved_from;   /* its path, if wanted */
+    bool                       stopped;
+    struct in_tail_counters    c;
 };
 
-/* tail_file.c */
-int  in_tail_file_open(struct in_tail *t, const char *path);
-void in_tail_file_close(struct in_tail_file *f);
+/* tail_glob.c */
+int  in_tail_glob_compile(struct in_tail_glob *g, const char *pattern,
+                          const char **err);
+void in_tail_glob_release(struct in_tail_glob *g);
+bool in_tail_glob_match(const struct in_tail_glob *g, const char *path);
+/* True if files below directory dir may match g. */
+bool in_tail_glob_dir_may_match(const struct in_tail_glob *g, const char *dir);
 
+/* tail.c */
+bool in_tail_wanted(const struct in_tail *t, const char *path);
+bool in_tail_wanted_dir(const struct in_tail *t, const char *dir);
+void in_tail_enqueue(struct in_tail *t, struct in_tail_file *f);
+
+/* tail_watch.c */
+int  in_tail_watch_start(struct in_tail *t);
+void in_tail_watch_stop(struct in_tail *t);
+void in_tail_rescan(struct in_tail *t);
+void in_tail_path_check(struct in_tail *t, const char *path);
+void in_tail_moved_away(struct in_tail *t, const char *from, const char *to);
+void in_tail_link_forget(struct in_tail *t, const char *path);
+
+/* tail_file.c */
 /*
- * Reads f until it has nothing more, the budget of bytes runs out or the
- * pipeline is full.  Returns LSH_OK if f has nothing more to read now, or
- * LSH_EAGAIN if it stopped early.
+ * Follows the file open on fd (taking the descriptor) with records
+ * carrying path.  attach: it is at path now; otherwise it was already
+ * renamed away and is read as a rotated file.
  */
-int in_tail_file_collect(struct in_tail_file *f, size_t *budget);
+struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
+                                       int fd, const struct stat *st,
+                                       bool attach);
+struct in_tail_file *in_tail_file_by_id(struct in_tail *t, dev_t dev,
+                                        ino_t ino);
+struct in_tail_file *in_tail_file_by_path(struct in_tail *t, const char *path);
+struct in_tail_file *in_tail_file_by_wd(struct in_tail *t, int wd);
+void in_tail_file_attach(struct in_tail_file *f, const char *path);
+void in_tail_file_detach(struct in_tail_file *f);
+void in_tail_file_event(struct in_tail_file *f, uint32_t mask);
+int  in_tail_file_collect(struct in_tail_file *f, size_t *budget);
+void in_tail_file_poll(struct in_tail_file *f);
+void in_tail_file_free(struct in_tail_file *f);
 
 #endif

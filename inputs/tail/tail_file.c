@@ -1,8 +1,19 @@
 /*
  * tail input: one followed file.
+ *
+ * Life of a file: opened when a glob first finds it (ACTIVE, attached to
+ * its logical path); then renamed away (ROTATED) or unlinked (DELETED).
+ * Either way a writer may still hold it, so it is read on, and closed
+ * once rotate_wait has passed since its last write and it is read to the
+ * end.  A closed file
+ * keeps its state until every record read from it is acknowledged, then
+ * is freed.  When a file is closed for good, an incomplete last line is
+ * emitted as it is: nothing will complete it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -12,16 +23,104 @@
 #include "mem.h"
 #include "tail.h"
 
+#define IN_TAIL_FILE_MASK \
+    (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
+
+#define in_tail_of(n, member) \
+    ((struct in_tail_file *)((char *)(n)-offsetof(struct in_tail_file, member)))
+
+struct in_tail_id {
+    dev_t dev;
+    ino_t ino;
+};
+
+static uint64_t in_tail_id_hash(dev_t dev, ino_t ino)
+{
+    return lsh_hash_u64((uint64_t)ino * 31 + (uint64_t)dev);
+}
+
+static bool in_tail_eq_id(const struct lsh_hnode *n, const void *key)
+{
+    const struct in_tail_file *f = in_tail_of(n, by_id);
+    const struct in_tail_id   *id = key;
+
+    return f->dev == id->dev && f->ino == id->ino;
+}
+
+static bool in_tail_eq_path(const struct lsh_hnode *n, const void *key)
+{
+    return strcmp(in_tail_of(n, by_path)->path, key) == 0;
+}
+
+static bool in_tail_eq_wd(const struct lsh_hnode *n, const void *key)
+{
+    return in_tail_of(n, by_wd)->wd == *(const int *)key;
+}
+
+struct in_tail_file *in_tail_file_by_id(struct in_tail *t, dev_t dev, ino_t ino)
+{
+    struct in_tail_id id = {dev, ino};
+    struct lsh_hnode *n = lsh_hmap_find(
+        &t->files_by_id, in_tail_id_hash(dev, ino), in_tail_eq_id, &id);
+
+    return n ? in_tail_of(n, by_id) : NULL;
+}
+
+struct in_tail_file *in_tail_file_by_path(struct in_tail *t, const char *path)
+{
+    struct lsh_hnode *n =
+        lsh_hmap_find(&t->files_by_path, lsh_hash_bytes(path, strlen(path)),
+                      in_tail_eq_path, path);
+
+    return n ? in_tail_of(n, by_path) : NULL;
+}
+
+struct in_tail_file *in_tail_file_by_wd(struct in_tail *t, int wd)
+{
+    struct lsh_hnode *n = lsh_hmap_find(
+        &t->files_by_wd, lsh_hash_u64((uint64_t)wd), in_tail_eq_wd, &wd);
+
+    return n ? in_tail_of(n, by_wd) : NULL;
+}
+
+static struct lsh_str in_tail_file_path(const struct in_tail_file *f)
+{
+    return lsh_str_make(f->path, f->path_len);
+}
+
 /*
- * For read_from: tail, the offset just after the last newline before the
- * end, so a line being written when logship starts is read whole.
+ * The fingerprint: a hash of the first bytes (up to IN_TAIL_FP_BYTES).
+ * With (device, inode) it identifies a file across restarts, so that a new
+ * file reusing an old inode is not taken for it.  A file shorter than the
+ * fingerprint is fingerprinted on what it has, and again as it grows.
  */
-static off_t in_tail_file_tail_offset(int fd, off_t size)
+static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
+{
+    char    buf[IN_TAIL_FP_BYTES];
+    size_t  want = (size_t)LSH_MIN(size, (off_t)sizeof(buf));
+    ssize_t n;
+
+    if (want <= f->fp_len && f->fp_len > 0) {
+        return;
+    }
+    n = pread(f->fd, buf, want, 0);
+    if (n < 0) {
+        return;
+    }
+    f->fp_len = (uint32_t)n;
+    f->fp_hash = lsh_hash_bytes(buf, (size_t)n);
+}
+
+/*
+ * For read_from: tail, the offset just after the last newline, so that a
+ * line being written when logship starts is read whole.
+ */
+static off_t in_tail_tail_offset(int fd, off_t size)
 {
     char  buf[4096];
     off_t end = size;
 
-    while (end > 0) {
+    while (end > 0 && size - end < (off_t)(1 << 20)) {
         off_t   start = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf) : 0;
         ssize_t n = pread(fd, buf, (size_t)(end - start), start);
 
@@ -34,97 +133,423 @@ static off_t in_tail_file_tail_offset(int fd, off_t size)
             }
             n--;
         }
-        if (size - start > (off_t)(1 << 20)) {
-            break; /* no newline in the last MiB: start at the end */
-        }
         end = start;
     }
     return end == 0 ? 0 : size;
 }
 
-int in_tail_file_open(struct in_tail *t, const char *path)
+static void in_tail_file_committed(struct lsh_reader *r, void *data)
 {
-    const struct in_tail_conf *c = t->conf;
-    struct in_tail_file       *f;
-    struct stat                st;
-    off_t                      start = 0;
-    int                        fd;
+    struct in_tail_file *f = data;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return lsh_ins_warn(t->ins, "cannot open '%s': %s", path,
-                            strerror(errno));
+    (void)r;
+    if (f->state == IN_TAIL_CLOSED && lsh_reader_idle(&f->reader)) {
+        in_tail_file_free(f);
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return lsh_ins_warn(t->ins, "'%s' is not a regular file; skipped",
-                            path);
-    }
-    if (c->read_from == IN_TAIL_TAIL) {
-        start = in_tail_file_tail_offset(fd, st.st_size);
-    }
-    f = lsh_calloc(1, sizeof(*f));
-    f->tail = t;
-    f->path = lsh_strdup(path);
-    f->fd = fd;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
-    f->wd = inotify_add_watch(t->ifd, path, IN_MODIFY);
-    if (f->wd < 0) {
-        lsh_ins_warn(t->ins, "cannot watch '%s': %s", path, strerror(errno));
-    }
-    lsh_reader_init(&f->reader, (uint64_t)start, (size_t)c->max_line_bytes,
-                    c->on_long_line, c->strip_cr, NULL, f);
-    if (lseek(fd, start, SEEK_SET) < 0) {
-        lsh_ins_warn(t->ins, "lseek '%s': %s", path, strerror(errno));
-    }
-    f->readable = true;
-    f->next = t->files;
-    t->files = f;
-    lsh_ins_info(t->ins, "following '%s' from offset %lld", path,
-                 (long long)start);
-    return LSH_OK;
 }
 
-void in_tail_file_close(struct in_tail_file *f)
+static void in_tail_file_watch(struct in_tail_file *f)
 {
-    if (f->wd >= 0) {
-        inotify_rm_watch(f->tail->ifd, f->wd);
+    char proc[64];
+
+    /* the inode itself, whatever it is called now or later */
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+    f->wd = inotify_add_watch(f->tail->ifd, proc, IN_TAIL_FILE_MASK);
+    if (f->wd < 0 && errno == ENOENT) {
+        f->wd = inotify_add_watch(f->tail->ifd, f->path, IN_TAIL_FILE_MASK);
     }
+    if (f->wd < 0) {
+        f->tail->c.watch_errors++;
+        lsh_ins_error(f->tail->ins,
+                      "cannot watch '%s': %s%s; appends are seen only with "
+                      "poll_interval",
+                      f->path, strerror(errno),
+                      errno == ENOSPC ? " (raise fs.inotify.max_user_watches)"
+                                      : "");
+        return;
+    }
+    lsh_hmap_insert(&f->tail->files_by_wd, &f->by_wd,
+                    lsh_hash_u64((uint64_t)f->wd));
+}
+
+static void in_tail_rotate_timer(struct lsh_timer *tm);
+
+struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
+                                       int fd, const struct stat *st,
+                                       bool attach)
+{
+    const struct in_tail_conf *c = t->conf;
+    struct in_tail_file       *f = lsh_calloc(1, sizeof(*f));
+    struct lsh_reader_opts     ro;
+    off_t                      start = 0;
+
+    f->tail = t;
+    f->fd = fd;
+    f->wd = -1;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    f->state = IN_TAIL_ACTIVE;
+    if (t->starting && c->read_from == IN_TAIL_TAIL) {
+        start = in_tail_tail_offset(fd, st->st_size);
+    }
+    if (start > 0 && lseek(fd, start, SEEK_SET) < 0) {
+        start = 0;
+    }
+    in_tail_file_fingerprint(f, st->st_size);
+    memset(&ro, 0, sizeof(ro));
+    ro.max_line = (size_t)c->max_line_bytes;
+    ro.on_long = c->on_long_line;
+    ro.strip_cr = c->strip_cr;
+    ro.ml = c->multiline;
+    ro.on_commit = in_tail_file_committed;
+    ro.data = f;
+    lsh_reader_init(&f->reader, (uint64_t)start, &ro);
+    lsh_hmap_insert(&t->files_by_id, &f->by_id,
+                    in_tail_id_hash(f->dev, f->ino));
+    f->lnext = t->all;
+    if (t->all != NULL) {
+        t->all->lprev = f;
+    }
+    t->all = f;
+    if (attach) {
+        in_tail_file_attach(f, path);
+    } else {
+        f->path = lsh_strdup(path);
+        f->path_len = strlen(path);
+        f->state = IN_TAIL_ROTATED;
+        f->last_write = lsh_now_mono_ns();
+        lsh_timer_start(t->ins->loop, &f->rotate_timer, c->rotate_wait_ms, 0,
+                        in_tail_rotate_timer, f);
+    }
+    in_tail_file_watch(f);
+    t->c.files_opened++;
+    lsh_ins_info(t->ins, "following '%s'%s from offset %lld", path,
+                 attach ? "" : " (already rotated)", (long long)start);
+    f->readable = true;
+    in_tail_enqueue(t, f);
+    return f;
+}
+
+void in_tail_file_attach(struct in_tail_file *f, const char *path)
+{
+    struct in_tail *t = f->tail;
+
+    if (f->attached) {
+        lsh_hmap_remove(&t->files_by_path, &f->by_path);
+    }
+    if (f->path == NULL || strcmp(f->path, path) != 0) {
+        free(f->path);
+        f->path = lsh_strdup(path);
+        f->path_len = strlen(path);
+    }
+    lsh_hmap_insert(&t->files_by_path, &f->by_path,
+                    lsh_hash_bytes(path, f->path_len));
+    f->attached = true;
+    if (f->state == IN_TAIL_ROTATED) {
+        f->state = IN_TAIL_ACTIVE;
+        f->close_due = false;
+        lsh_timer_stop(t->ins->loop, &f->rotate_timer);
+    }
+}
+
+static void in_tail_rotate_timer(struct lsh_timer *tm)
+{
+    struct in_tail_file *f = tm->data;
+    int64_t              wait = f->tail->conf->rotate_wait_ms * LSH_NS_PER_MS;
+    int64_t              idle = lsh_now_mono_ns() - f->last_write;
+
+    if (idle < wait) {
+        lsh_timer_start(f->tail->ins->loop, &f->rotate_timer,
+                        (wait - idle) / LSH_NS_PER_MS + 1, 0,
+                        in_tail_rotate_timer, f);
+        return;
+    }
+    f->close_due = true;
+    f->readable = true; /* read what is left, then close */
+    in_tail_enqueue(f->tail, f);
+}
+
+/*
+ * Unlinked: a writer that still holds it may go on writing, so it is read
+ * like a rotated file, until rotate_wait after its last write.
+ */
+static void in_tail_file_deleted(struct in_tail_file *f)
+{
+    struct in_tail *t = f->tail;
+
+    if (f->state == IN_TAIL_DELETED || f->state == IN_TAIL_CLOSED) {
+        return;
+    }
+    if (f->state == IN_TAIL_ACTIVE) {
+        f->last_write = lsh_now_mono_ns();
+        lsh_timer_start(t->ins->loop, &f->rotate_timer, t->conf->rotate_wait_ms,
+                        0, in_tail_rotate_timer, f);
+    }
+    f->state = IN_TAIL_DELETED;
+    t->c.deletions++;
+    lsh_ins_info(t->ins,
+                 "'%s' was deleted; reading it until %lld ms after its last "
+                 "write",
+                 f->path, (long long)t->conf->rotate_wait_ms);
+    f->readable = true;
+    in_tail_enqueue(t, f);
+}
+
+void in_tail_file_detach(struct in_tail_file *f)
+{
+    struct in_tail *t = f->tail;
+    struct stat     st;
+
+    if (!f->attached) {
+        return;
+    }
+    lsh_hmap_remove(&t->files_by_path, &f->by_path);
+    f->attached = false;
+    if (f->state != IN_TAIL_ACTIVE) {
+        return;
+    }
+    if (fstat(f->fd, &st) == 0 && st.st_nlink == 0) {
+        in_tail_file_deleted(f);
+        return;
+    }
+    f->state = IN_TAIL_ROTATED;
+    t->c.rotations++;
+    lsh_ins_info(t->ins,
+                 "'%s' was rotated; reading it until %lld ms after its last "
+                 "write",
+                 f->path, (long long)t->conf->rotate_wait_ms);
+    f->last_write = lsh_now_mono_ns();
+    lsh_timer_start(t->ins->loop, &f->rotate_timer, t->conf->rotate_wait_ms, 0,
+                    in_tail_rotate_timer, f);
+    f->readable = true;
+    in_tail_enqueue(t, f);
+}
+
+void in_tail_file_event(struct in_tail_file *f, uint32_t mask)
+{
+    struct in_tail *t = f->tail;
+    struct stat     st;
+
+    if (mask & IN_IGNORED) {
+        lsh_hmap_remove(&t->files_by_wd, &f->by_wd);
+        f->wd = -1;
+        return;
+    }
+    if (f->state == IN_TAIL_CLOSED) {
+        return;
+    }
+    if (mask & IN_MODIFY) {
+        f->last_write = lsh_now_mono_ns();
+        f->readable = true;
+        in_tail_enqueue(t, f);
+    }
+    if (mask & (IN_ATTRIB | IN_DELETE_SELF)) {
+        if (fstat(f->fd, &st) == 0 && st.st_nlink == 0) {
+            if (f->attached) {
+                in_tail_path_check(t, f->path); /* detaches f */
+            }
+            in_tail_file_deleted(f);
+        }
+    }
+    if ((mask & IN_MOVE_SELF) && f->attached) {
+        in_tail_path_check(t, f->path);
+    }
+}
+
+void in_tail_file_poll(struct in_tail_file *f)
+{
+    struct stat st;
+
+    if (f->state == IN_TAIL_CLOSED || fstat(f->fd, &st) != 0) {
+        return;
+    }
+    if ((uint64_t)st.st_size != lsh_reader_read_offset(&f->reader)) {
+        f->readable = true;
+        in_tail_enqueue(f->tail, f);
+    }
+}
+
+static void in_tail_ml_timer(struct lsh_timer *tm)
+{
+    struct in_tail_file *f = tm->data;
+
+    f->flush_due = true;
+    in_tail_enqueue(f->tail, f);
+}
+
+/* Closes the descriptor for good; returns the last emit's result. */
+static int in_tail_file_close(struct in_tail_file *f)
+{
+    struct in_tail *t = f->tail;
+    int             rc;
+
+    rc = lsh_reader_finish(&f->reader, t->ins, in_tail_file_path(f));
+    lsh_timer_stop(t->ins->loop, &f->rotate_timer);
+    lsh_timer_stop(t->ins->loop, &f->ml_timer);
+    if (f->wd >= 0) {
+        inotify_rm_watch(t->ifd, f->wd);
+        lsh_hmap_remove(&t->files_by_wd, &f->by_wd);
+        f->wd = -1;
+    }
+    if (f->attached) {
+        lsh_hmap_remove(&t->files_by_path, &f->by_path);
+        f->attached = false;
+    }
+    lsh_hmap_remove(&t->files_by_id, &f->by_id);
     close(f->fd);
-    lsh_reader_release(&f->reader);
-    free(f->path);
-    free(f);
+    f->fd = -1;
+    lsh_ins_info(t->ins, "closed %s file '%s' after %llu bytes",
+                 f->state == IN_TAIL_DELETED ? "deleted" : "rotated", f->path,
+                 (unsigned long long)lsh_reader_read_offset(&f->reader));
+    f->state = IN_TAIL_CLOSED;
+    t->c.files_closed++;
+    if (lsh_reader_idle(&f->reader)) {
+        in_tail_file_free(f);
+    }
+    return rc;
+}
+
+/*
+ * True if the first bytes changed: the file was truncated and written
+ * again, perhaps past the old offset, before logship looked (copytruncate
+ * under load).  One pread per read cycle, not per record.
+ */
+static bool in_tail_file_rewritten(struct in_tail_file *f)
+{
+    char    buf[IN_TAIL_FP_BYTES];
+    ssize_t n;
+
+    if (f->fp_len == 0 || lsh_reader_read_offset(&f->reader) == 0) {
+        return false;
+    }
+    n = pread(f->fd, buf, f->fp_len, 0);
+    return n >= 0 && ((size_t)n < f->fp_len ||
+                      lsh_hash_bytes(buf, (size_t)n) != f->fp_hash);
+}
+
+/* The file is shorter than what was read, or its start changed. */
+static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
+{
+    struct in_tail *t = f->tail;
+    int             rc = LSH_OK;
+
+    if (lsh_reader_pending(&f->reader)) {
+        rc = lsh_reader_flush(&f->reader, t->ins, in_tail_file_path(f));
+    }
+    t->c.truncations++;
+    lsh_ins_warn(t->ins,
+                 "'%s' was truncated (size %lld, read up to %llu); reading "
+                 "it again from the start",
+                 f->path, (long long)size,
+                 (unsigned long long)lsh_reader_read_offset(&f->reader));
+    lsh_reader_restart(&f->reader, 0);
+    lseek(f->fd, 0, SEEK_SET);
+    f->fp_len = 0;
+    in_tail_file_fingerprint(f, size);
+    return rc;
+}
+
+static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
+{
+    struct in_tail *t = f->tail;
+    size_t          chunk = (size_t)t->conf->read_chunk;
+    struct stat     st;
+    bool            got = false;
+    int             rc = LSH_OK;
+
+    if (fstat(f->fd, &st) == 0) {
+        if ((uint64_t)st.st_size < lsh_reader_read_offset(&f->reader) ||
+            in_tail_file_rewritten(f)) {
+            rc = in_tail_file_truncated(f, st.st_size);
+        }
+        if (f->fp_len < IN_TAIL_FP_BYTES && st.st_size > f->fp_len) {
+            in_tail_file_fingerprint(f, st.st_size);
+        }
+    }
+    while (f->readable && rc == LSH_OK) {
+        ssize_t n;
+
+        if (*budget == 0) {
+            rc = LSH_EAGAIN;
+            break;
+        }
+        n = lsh_reader_read(&f->reader, t->ins, f->fd, chunk,
+                            in_tail_file_path(f), &rc);
+        if (n < 0) {
+            lsh_ins_error(t->ins, "read '%s': %s", f->path, strerror(errno));
+            f->readable = false;
+            break;
+        }
+        if ((size_t)n < chunk) {
+            f->readable = false; /* at the end; inotify tells of more */
+        }
+        got = got || n > 0;
+        *budget -= LSH_MIN(*budget, (size_t)n);
+    }
+    if (got && t->conf->multiline != NULL) {
+        if (lsh_reader_pending(&f->reader)) {
+            lsh_timer_start(t->ins->loop, &f->ml_timer,
+                            t->conf->multiline->flush_after_ms, 0,
+                            in_tail_ml_timer, f);
+        } else {
+            lsh_timer_stop(t->ins->loop, &f->ml_timer);
+        }
+    }
+    return rc;
 }
 
 int in_tail_file_collect(struct in_tail_file *f, size_t *budget)
 {
-    size_t         chunk = (size_t)f->tail->conf->read_chunk;
-    struct lsh_str path = lsh_str_make(f->path, strlen(f->path));
+    int rc;
 
-    while (f->readable) {
-        int     emit_rc;
-        ssize_t n;
-
-        if (*budget == 0) {
-            return LSH_EAGAIN;
-        }
-        n = lsh_reader_read(&f->reader, f->tail->ins, f->fd, chunk, path,
-                            &emit_rc);
-        if (n < 0) {
-            lsh_ins_error(f->tail->ins, "read '%s': %s", f->path,
-                          strerror(errno));
-            f->readable = false;
-            break;
-        }
-        /* a short read reached the end; inotify reports later writes */
-        if ((size_t)n < chunk) {
-            f->readable = false;
-        }
-        *budget -= LSH_MIN(*budget, (size_t)n);
-        if (emit_rc == LSH_EAGAIN) {
-            return LSH_EAGAIN;
+    if (f->state == IN_TAIL_CLOSED) {
+        return LSH_OK;
+    }
+    if (f->flush_due) {
+        f->flush_due = false;
+        rc = lsh_reader_flush(&f->reader, f->tail->ins, in_tail_file_path(f));
+        if (rc != LSH_OK) {
+            return rc;
         }
     }
+    if (f->readable) {
+        rc = in_tail_file_read(f, budget);
+        if (rc != LSH_OK) {
+            return rc;
+        }
+    }
+    if (!f->readable && f->close_due &&
+        (f->state == IN_TAIL_DELETED || f->state == IN_TAIL_ROTATED)) {
+        return in_tail_file_close(f);
+    }
     return LSH_OK;
+}
+
+void in_tail_file_free(struct in_tail_file *f)
+{
+    struct in_tail *t = f->tail;
+
+    if (f->fd >= 0) {
+        lsh_timer_stop(t->ins->loop, &f->rotate_timer);
+        lsh_timer_stop(t->ins->loop, &f->ml_timer);
+        if (f->wd >= 0) {
+            lsh_hmap_remove(&t->files_by_wd, &f->by_wd);
+        }
+        if (f->attached) {
+            lsh_hmap_remove(&t->files_by_path, &f->by_path);
+        }
+        lsh_hmap_remove(&t->files_by_id, &f->by_id);
+        close(f->fd);
+    }
+    if (f->lprev != NULL) {
+        f->lprev->lnext = f->lnext;
+    } else {
+        t->all = f->lnext;
+    }
+    if (f->lnext != NULL) {
+        f->lnext->lprev = f->lprev;
+    }
+    lsh_reader_release(&f->reader);
+    free(f->path);
+    free(f);
 }

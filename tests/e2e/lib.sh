@@ -142,3 +142,52 @@ consume() { # topic [extra kcat args]
 log_has() {
     grep -qF -- "$1" "$work/logship.err"
 }
+
+# Asserts that the topic holds exactly the lines of file $2, each once
+# (mode exact) or in order (mode ordered): check_topic MODE TOPIC WANT.
+check_topic() {
+    local mode=$1 t=$2 want=$3
+    consume "$t" >"$work/got.txt"
+    python3 "$LOGSHIP_SRC/tests/e2e/check.py" "$mode" "$work/got.txt" "$want" ||
+        fail "topic $t does not hold exactly the expected records"
+}
+
+# Waits until the topic holds n messages, then a little longer, and
+# fails if it holds more: wait_exact SECONDS TOPIC N.
+wait_exact() {
+    local limit=$1 t=$2 n=$3 c
+    wait_for "$limit" "$n messages in $t" topic_has "$t" "$n"
+    sleep 1
+    c=$(topic_count "$t")
+    [ "$c" -eq "$n" ] || fail "topic $t has $c messages, want exactly $n"
+}
+
+# Number of open descriptors of the running logship.
+fd_count() {
+    ls "/proc/$lsh_pid/fd" | wc -l
+}
+
+# CPU time (user + system, in clock ticks) used so far by logship.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$lsh_pid/stat"
+}
+
+# Writes a pipeline with one tail input and one kafka output:
+# tail_config FILE TOPIC PATHS-YAML [extra tail options...]
+tail_config() {
+    local file=$1 t=$2 paths=$3
+    shift 3
+    {
+        echo "service: {log_level: info}"
+        echo "pipelines:"
+        echo "  p:"
+        echo "    inputs:"
+        echo "      - type: tail"
+        echo "        paths: $paths"
+        for opt in "$@"; do
+            echo "        $opt"
+        done
+        echo "    outputs:"
+        echo "      - {type: kafka, brokers: \"$BROKERS\", topic: $t, format: raw}"
+    } >"$file"
+}

@@ -138,7 +138,7 @@ static void test_option_errors(void **state)
     expect_error(PIPE_HEAD TAIL_OK "        path: /y\n" OUTPUTS,
                  "t.yaml:6:9: pipeline 'app': input 'tail': unknown option "
                  "'path' (did you mean 'paths'?); valid options: paths, "
-                 "read_from,");
+                 "exclude, read_from,");
     expect_error(PIPE_HEAD TAIL_OK "        colour: red\n" OUTPUTS,
                  "t.yaml:6:9: pipeline 'app': input 'tail': unknown option "
                  "'colour'; valid options: paths,");
@@ -209,7 +209,7 @@ static void test_env(void **state)
     const char        *yaml = PIPE_HEAD
         "      - type: tail\n"
         "        paths: ['${LSH_T_DIR}/*.log', '${LSH_T_UNSET:-/d}/x', "
-        "'${LSH_T_EMPTY:-e}', 'lit $${HOME} $$x $5']\n" OUTPUTS;
+        "'/${LSH_T_EMPTY:-e}', '/lit $${HOME} $$x $5']\n" OUTPUTS;
     const char **paths;
 
     (void)state;
@@ -224,8 +224,8 @@ static void test_env(void **state)
                 ->v;
     assert_string_equal(paths[0], "/var/log/app/*.log");
     assert_string_equal(paths[1], "/d/x");
-    assert_string_equal(paths[2], "e");
-    assert_string_equal(paths[3], "lit ${HOME} $$x $5");
+    assert_string_equal(paths[2], "/e");
+    assert_string_equal(paths[3], "/lit ${HOME} $$x $5");
     lsh_config_destroy(cfg);
     lsh_diag_release(&d);
 
