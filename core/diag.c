@@ -65,19 +65,26 @@ int lsh_diag_warn(struct lsh_diag *d, const struct lsh_mark *m, const char *fmt,
     return LSH_OK;
 }
 
-int lsh_diag_key(struct lsh_diag *d, const char *key, const char *fmt, ...)
+static int lsh_diag_vkey(struct lsh_diag *d, const char *key, long idx,
+                         const char *fmt, va_list ap)
 {
     const struct lsh_mark *m = NULL;
     size_t                 i;
-    va_list                ap;
 
     if (d->node != NULL) {
         m = &d->node->mark;
         for (i = 0; i < d->node->npairs; i++) {
-            if (strcmp(d->node->pairs[i].key->value, key) == 0) {
-                m = &d->node->pairs[i].value->mark;
-                break;
+            const struct lsh_node *v = d->node->pairs[i].value;
+
+            if (strcmp(d->node->pairs[i].key->value, key) != 0) {
+                continue;
             }
+            m = &v->mark;
+            if (idx >= 0 && v->type == LSH_NODE_SEQ &&
+                (size_t)idx < v->nitems) {
+                m = &v->items[idx]->mark;
+            }
+            break;
         }
     }
     d->nerrors++;
@@ -88,9 +95,28 @@ int lsh_diag_key(struct lsh_diag *d, const char *key, const char *fmt, ...)
         lsh_buf_addf(&d->text, "%s: ", d->ctx);
     }
     lsh_buf_addf(&d->text, "option '%s': ", key);
-    va_start(ap, fmt);
     lsh_buf_vaddf(&d->text, fmt, ap);
-    va_end(ap);
     lsh_buf_addc(&d->text, '\n');
+    return LSH_EINVAL;
+}
+
+int lsh_diag_key(struct lsh_diag *d, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    lsh_diag_vkey(d, key, -1, fmt, ap);
+    va_end(ap);
+    return LSH_EINVAL;
+}
+
+int lsh_diag_item(struct lsh_diag *d, const char *key, size_t idx,
+                  const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    lsh_diag_vkey(d, key, (long)idx, fmt, ap);
+    va_end(ap);
     return LSH_EINVAL;
 }

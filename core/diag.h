@@ -48,4 +48,8 @@ int lsh_diag_warn(struct lsh_diag *d, const struct lsh_mark *m, const char *fmt,
 int lsh_diag_key(struct lsh_diag *d, const char *key, const char *fmt, ...)
     LSH_PRINTF(3, 4);
 
+/* The same, at the position of item idx when the key's value is a list. */
+int lsh_diag_item(struct lsh_diag *d, const char *key, size_t idx,
+                  const char *fmt, ...) LSH_PRINTF(4, 5);
+
 #endif

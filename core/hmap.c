@@ -92,7 +92,7 @@ struct lsh_hnode *lsh_hmap_find(const struct lsh_hmap *m, uint64_t hash,
 }
 
 void lsh_hmap_each(struct lsh_hmap *m, void (*fn)(struct lsh_hnode *, void *),
-                   void *arg)
+                   void            *arg)
 {
     size_t i;
 

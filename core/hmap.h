@@ -34,7 +34,7 @@ struct lsh_hnode *lsh_hmap_find(const struct lsh_hmap *m, uint64_t hash,
 
 /* Calls fn on every node; fn may remove the node it is given. */
 void lsh_hmap_each(struct lsh_hmap *m, void (*fn)(struct lsh_hnode *, void *),
-                   void *arg);
+                   void            *arg);
 
 uint64_t lsh_hash_bytes(const void *p, size_t n);
 uint64_t lsh_hash_u64(uint64_t x);

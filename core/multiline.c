@@ -6,25 +6,36 @@
 #include <string.h>
 
 const struct lsh_option lsh_ml_options[] = {
-    { .name = "start", .type = LSH_OPT_REGEX, .flags = LSH_OPT_REQUIRED,
-      .offset = offsetof(struct lsh_ml_conf, start),
-      .help = "PCRE2 regex matching the first line of a record; other "
-              "lines continue the record before them." },
-    { .name = "max_lines", .type = LSH_OPT_INT, .def = "500",
-      .offset = offsetof(struct lsh_ml_conf, max_lines), .min = 1,
-      .max = 1000000,
-      .help = "Most lines in one record; more start a new record." },
-    { .name = "max_bytes", .type = LSH_OPT_SIZE, .def = "1MiB",
-      .offset = offsetof(struct lsh_ml_conf, max_bytes), .min = 64,
-      .max = 64 * 1024 * 1024,
-      .help = "Largest record; a line that would pass it starts a new "
-              "record." },
-    { .name = "flush_after", .type = LSH_OPT_DURATION, .def = "1s",
-      .offset = offsetof(struct lsh_ml_conf, flush_after_ms), .min = 1,
-      .max = 3600000,
-      .help = "A pending record is emitted after this long without a new "
-              "line." },
-    { .name = NULL },
+    {.name = "start",
+     .type = LSH_OPT_REGEX,
+     .flags = LSH_OPT_REQUIRED,
+     .offset = offsetof(struct lsh_ml_conf, start),
+     .help = "PCRE2 regex matching the first line of a record; other "
+             "lines continue the record before them."},
+    {.name = "max_lines",
+     .type = LSH_OPT_INT,
+     .def = "500",
+     .offset = offsetof(struct lsh_ml_conf, max_lines),
+     .min = 1,
+     .max = 1000000,
+     .help = "Most lines in one record; more start a new record."},
+    {.name = "max_bytes",
+     .type = LSH_OPT_SIZE,
+     .def = "1MiB",
+     .offset = offsetof(struct lsh_ml_conf, max_bytes),
+     .min = 64,
+     .max = 64 * 1024 * 1024,
+     .help = "Largest record; a line that would pass it starts a new "
+             "record."},
+    {.name = "flush_after",
+     .type = LSH_OPT_DURATION,
+     .def = "1s",
+     .offset = offsetof(struct lsh_ml_conf, flush_after_ms),
+     .min = 1,
+     .max = 3600000,
+     .help = "A pending record is emitted after this long without a new "
+             "line."},
+    {.name = NULL},
 };
 
 void lsh_ml_init(struct lsh_ml *ml, const struct lsh_ml_conf *conf)

@@ -85,8 +85,8 @@ void lsh_regex_limits(struct lsh_regex *re, uint32_t match_limit,
 
 int lsh_regex_match(struct lsh_regex *re, const char *subject, size_t len)
 {
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, re->md,
-                         re->mctx);
+    int rc =
+        pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, re->md, re->mctx);
 
     if (rc >= 0) {
         return 1;

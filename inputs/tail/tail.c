@@ -107,14 +107,15 @@ static int in_tail_validate(const void *conf, struct lsh_diag *d)
 
     for (i = 0; i < c->paths.n; i++) {
         if (in_tail_glob_compile(&g, c->paths.v[i], &err) != LSH_OK) {
-            rc = lsh_diag_key(d, "paths", "'%s' %s", c->paths.v[i], err);
+            rc = lsh_diag_item(d, "paths", i, "'%s' %s", c->paths.v[i], err);
         }
         in_tail_glob_release(&g);
     }
     for (i = 0; i < c->exclude.n; i++) {
         if (strchr(c->exclude.v[i], '/') != NULL &&
             in_tail_glob_compile(&g, c->exclude.v[i], &err) != LSH_OK) {
-            rc = lsh_diag_key(d, "exclude", "'%s' %s", c->exclude.v[i], err);
+            rc =
+                lsh_diag_item(d, "exclude", i, "'%s' %s", c->exclude.v[i], err);
         }
         in_tail_glob_release(&g);
     }

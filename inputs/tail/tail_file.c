@@ -159,13 +159,12 @@ static void in_tail_file_watch(struct in_tail_file *f)
         f->wd = inotify_add_watch(f->tail->ifd, f->path, IN_TAIL_FILE_MASK);
     }
     if (f->wd < 0) {
-        f->tail->c.watch_errors++;
-        lsh_ins_error(f->tail->ins,
-                      "cannot watch '%s': %s%s; appends are seen only with "
-                      "poll_interval",
-                      f->path, strerror(errno),
-                      errno == ENOSPC ? " (raise fs.inotify.max_user_watches)"
-                                      : "");
+        lsh_log(f->tail->c.watch_errors++ == 0 ? LSH_LOG_ERROR : LSH_LOG_DEBUG,
+                f->tail->ins->name,
+                "cannot watch '%s': %s%s; appends are seen only with "
+                "poll_interval",
+                f->path, strerror(errno),
+                errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
         return;
     }
     lsh_hmap_insert(&f->tail->files_by_wd, &f->by_wd,

@@ -110,7 +110,8 @@ int in_tail_glob_compile(struct in_tail_glob *g, const char *pattern,
         bool dstar = c.len[i] == 2 && memcmp(c.p[i], "**", 2) == 0;
 
         /* "**" twice in a row means the same as once */
-        if (dstar && g->nparts > 0 && strcmp(g->parts[g->nparts - 1], "**") == 0) {
+        if (dstar && g->nparts > 0 &&
+            strcmp(g->parts[g->nparts - 1], "**") == 0) {
             continue;
         }
         g->parts[g->nparts++] = lsh_strndup(c.p[i], c.len[i]);
@@ -166,7 +167,8 @@ static bool in_tail_match_from(const struct in_tail_glob *g, size_t pi,
         return ci + 1 < c->n && c->p[ci][0] != '.' &&
                in_tail_match_from(g, pi, c, ci + 1);
     }
-    return ci < c->n && in_tail_comp_match(g->parts[pi], c->p[ci], c->len[ci]) &&
+    return ci < c->n &&
+           in_tail_comp_match(g->parts[pi], c->p[ci], c->len[ci]) &&
            in_tail_match_from(g, pi + 1, c, ci + 1);
 }
 
@@ -200,7 +202,8 @@ static bool in_tail_below_root(const struct in_tail_glob *g, const char *path,
     if (strcmp(g->root, "/") == 0) {
         return in_tail_split(path, c);
     }
-    if (strncmp(path, g->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0')) {
+    if (strncmp(path, g->root, rl) != 0 ||
+        (path[rl] != '/' && path[rl] != '\0')) {
         return false;
     }
     return in_tail_split(path + rl, c);

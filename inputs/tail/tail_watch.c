@@ -26,8 +26,8 @@
 #include "mem.h"
 #include "tail.h"
 
-#define IN_TAIL_DIR_MASK                                                     \
-    (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |       \
+#define IN_TAIL_DIR_MASK                                               \
+    (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | \
      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
 static bool in_tail_dir_eq_wd(const struct lsh_hnode *n, const void *key)
@@ -52,7 +52,7 @@ static struct in_tail_dir *in_tail_dir_by_wd(struct in_tail *t, int wd)
 }
 
 static struct in_tail_dir *in_tail_dir_by_path(struct in_tail *t,
-                                               const char *path)
+                                               const char     *path)
 {
     struct lsh_hnode *n =
         lsh_hmap_find(&t->dirs_by_path, lsh_hash_bytes(path, strlen(path)),
@@ -63,18 +63,21 @@ static struct in_tail_dir *in_tail_dir_by_path(struct in_tail *t,
              : NULL;
 }
 
+/* Logged in full once; later failures (every poll) only at debug level. */
 static void in_tail_watch_error(struct in_tail *t, const char *path, int err)
 {
-    t->c.watch_errors++;
-    if (err == ENOSPC) {
-        lsh_ins_error(t->ins,
-                      "cannot watch '%s': the inotify watch limit is "
-                      "reached (raise it: sysctl "
-                      "fs.inotify.max_user_watches=524288)",
-                      path);
-    } else if (err != ENOENT) {
-        lsh_ins_warn(t->ins, "cannot watch '%s': %s", path, strerror(err));
+    int level = t->c.watch_errors++ == 0 ? LSH_LOG_ERROR : LSH_LOG_DEBUG;
+
+    if (err == ENOENT) {
+        return;
     }
+    lsh_log(level, t->ins->name,
+            "cannot watch '%s': %s%s; without a watch, changes there are "
+            "seen only with poll_interval",
+            path, strerror(err),
+            err == ENOSPC ? " (the inotify watch limit is reached: sysctl "
+                            "fs.inotify.max_user_watches=524288)"
+                          : "");
 }
 
 /* Watches directory path (once); returns it or NULL. */
@@ -129,9 +132,10 @@ static void in_tail_scan_dir(struct in_tail *t, const char *dir, int depth)
     struct dirent *de;
     char           path[PATH_MAX];
 
-    if (depth > 64 || in_tail_dir_add(t, dir) == NULL) {
+    if (depth > 64) {
         return;
     }
+    in_tail_dir_add(t, dir); /* without a watch, still list it (polling) */
     dh = opendir(dir);
     if (dh == NULL) {
         if (errno != ENOENT) {
@@ -182,8 +186,8 @@ static void in_tail_watch_root(struct in_tail *t, const struct in_tail_glob *g)
     if (strcmp(dir, g->root) == 0) {
         in_tail_scan_dir(t, dir, 0);
     } else {
-        lsh_ins_debug(t->ins, "'%s' does not exist yet; watching '%s'",
-                      g->root, dir);
+        lsh_ins_debug(t->ins, "'%s' does not exist yet; watching '%s'", g->root,
+                      dir);
         in_tail_dir_add(t, dir);
     }
 }
@@ -198,11 +202,11 @@ static bool in_tail_link_eq(const struct lsh_hnode *n, const void *key)
 }
 
 static struct in_tail_link *in_tail_link_find(struct in_tail *t,
-                                              const char *path)
+                                              const char     *path)
 {
     return (struct in_tail_link *)lsh_hmap_find(
-        &t->links_by_path, lsh_hash_bytes(path, strlen(path)),
-        in_tail_link_eq, path);
+        &t->links_by_path, lsh_hash_bytes(path, strlen(path)), in_tail_link_eq,
+        path);
 }
 
 void in_tail_link_forget(struct in_tail *t, const char *path)
@@ -303,7 +307,7 @@ static void in_tail_link_collect(struct lsh_hnode *n, void *arg)
 /* Something happened to target: look again at the links pointing to it. */
 static void in_tail_links_check(struct in_tail *t, const char *target)
 {
-    struct in_tail_link_visit v = { t, target, NULL, 0, 0 };
+    struct in_tail_link_visit v = {t, target, NULL, 0, 0};
     size_t                    i;
 
     if (t->links_by_path.count == 0) {
@@ -375,8 +379,9 @@ void in_tail_path_check(struct in_tail *t, const char *path)
 
         if (stat(f->path, &other) == 0 && other.st_dev == f->dev &&
             other.st_ino == f->ino) {
-            lsh_ins_debug(t->ins, "'%s' is the same file as '%s'; followed once",
-                          path, f->path);
+            lsh_ins_debug(t->ins,
+                          "'%s' is the same file as '%s'; followed once", path,
+                          f->path);
             return;
         }
     }
@@ -390,11 +395,12 @@ void in_tail_path_check(struct in_tail *t, const char *path)
 static void in_tail_forget_tree(struct lsh_hnode *n, void *arg)
 {
     struct in_tail_dir *d =
-        (struct in_tail_dir *)((char *)n - offsetof(struct in_tail_dir, by_path));
-    void              **a = arg;
-    struct in_tail     *t = a[0];
-    const char         *prefix = a[1];
-    size_t              pl = strlen(prefix);
+        (struct in_tail_dir *)((char *)n -
+                               offsetof(struct in_tail_dir, by_path));
+    void          **a = arg;
+    struct in_tail *t = a[0];
+    const char     *prefix = a[1];
+    size_t          pl = strlen(prefix);
 
     if (strncmp(d->path, prefix, pl) == 0 &&
         (d->path[pl] == '/' || d->path[pl] == '\0')) {
@@ -403,16 +409,17 @@ static void in_tail_forget_tree(struct lsh_hnode *n, void *arg)
 }
 
 struct in_tail_path_list {
-    char  **v;
-    size_t  n;
-    size_t  cap;
+    char      **v;
+    size_t      n;
+    size_t      cap;
     const char *prefix;
 };
 
 static void in_tail_files_below(struct lsh_hnode *n, void *arg)
 {
     struct in_tail_file *f =
-        (struct in_tail_file *)((char *)n - offsetof(struct in_tail_file, by_path));
+        (struct in_tail_file *)((char *)n -
+                                offsetof(struct in_tail_file, by_path));
     struct in_tail_path_list *l = arg;
     size_t                    pl = strlen(l->prefix);
 
@@ -425,8 +432,8 @@ static void in_tail_files_below(struct lsh_hnode *n, void *arg)
 /* A directory moved away: forget its watches and look at its files. */
 static void in_tail_dir_gone(struct in_tail *t, const char *path)
 {
-    void                    *a[2] = { t, (void *)path };
-    struct in_tail_path_list l = { NULL, 0, 0, path };
+    void                    *a[2] = {t, (void *)path};
+    struct in_tail_path_list l = {NULL, 0, 0, path};
     size_t                   i;
 
     lsh_hmap_each(&t->dirs_by_path, in_tail_forget_tree, a);
@@ -542,8 +549,9 @@ static void in_tail_event(struct in_tail *t, const struct inotify_event *ev)
 static void in_tail_inotify(struct lsh_io *io, uint32_t events)
 {
     struct in_tail *t = io->data;
-    char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
-    ssize_t         n;
+    char            buf[64 * 1024]
+        __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
 
     (void)events;
     while ((n = read(t->ifd, buf, sizeof(buf))) > 0) {
@@ -562,8 +570,9 @@ static void in_tail_inotify(struct lsh_io *io, uint32_t events)
 
 static void in_tail_recheck_file(struct lsh_hnode *n, void *arg)
 {
-    struct in_tail_file     *f =
-        (struct in_tail_file *)((char *)n - offsetof(struct in_tail_file, by_path));
+    struct in_tail_file *f =
+        (struct in_tail_file *)((char *)n -
+                                offsetof(struct in_tail_file, by_path));
     struct in_tail_path_list *l = arg;
 
     LSH_GROW(l->v, l->cap, l->n + 1);
@@ -572,7 +581,7 @@ static void in_tail_recheck_file(struct lsh_hnode *n, void *arg)
 
 void in_tail_rescan(struct in_tail *t)
 {
-    struct in_tail_path_list l = { NULL, 0, 0, NULL };
+    struct in_tail_path_list l = {NULL, 0, 0, NULL};
     struct in_tail_file     *f;
     size_t                   i;
 
@@ -596,10 +605,9 @@ int in_tail_watch_start(struct in_tail *t)
 
     t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (t->ifd < 0) {
-        return lsh_ins_error(t->ins, "inotify_init1: %s%s", strerror(errno),
-                             errno == EMFILE
-                                 ? " (raise fs.inotify.max_user_instances)"
-                                 : "");
+        return lsh_ins_error(
+            t->ins, "inotify_init1: %s%s", strerror(errno),
+            errno == EMFILE ? " (raise fs.inotify.max_user_instances)" : "");
     }
     if (lsh_io_start(t->ins->loop, &t->io, t->ifd, EPOLLIN, in_tail_inotify,
                      t) != LSH_OK) {
