@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t      n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-        lsh_ml_line(&ml, p, n, 0, (uint64_t)(p - (const char *)data),
-                    on_record, &out);
+        lsh_ml_line(&ml, p, n, 0, (uint64_t)(p - (const char *)data), on_record,
+                    &out);
         if (ml.active && ml.start > (uint64_t)(p - (const char *)data)) {
             abort(); /* the pending record cannot start after this line */
         }

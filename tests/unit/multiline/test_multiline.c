@@ -55,7 +55,7 @@ static void test_join(void **state)
 {
     struct lsh_ml_conf *c = conf("^\\d", 100, 1 << 20);
     struct lsh_ml       ml;
-    struct out          o = { LSH_BUF_INIT, 0 };
+    struct out          o = {LSH_BUF_INIT, 0};
 
     (void)state;
     lsh_ml_init(&ml, c);
@@ -87,7 +87,7 @@ static void test_limits(void **state)
 {
     struct lsh_ml_conf *c = conf("^S", 3, 20);
     struct lsh_ml       ml;
-    struct out          o = { LSH_BUF_INIT, 0 };
+    struct out          o = {LSH_BUF_INIT, 0};
 
     (void)state;
     lsh_ml_init(&ml, c);
@@ -101,8 +101,7 @@ static void test_limits(void **state)
     feed(&ml, "0123456789", 20, &o); /* would pass 20 bytes */
     lsh_ml_flush(&ml, emit, &o);
     lsh_buf_cstr(&o.text);
-    assert_string_equal(o.text.ptr,
-                        "S1\na\nb|c\n0123456789|0123456789|");
+    assert_string_equal(o.text.ptr, "S1\na\nb|c\n0123456789|0123456789|");
     assert_int_equal(ml.split, 2);
     lsh_buf_release(&o.text);
     lsh_ml_release(&ml);
@@ -113,7 +112,7 @@ static void test_regex_limit_is_a_start(void **state)
 {
     struct lsh_ml_conf *c = conf("^(a+)+$", 100, 1 << 20);
     struct lsh_ml       ml;
-    struct out          o = { LSH_BUF_INIT, 0 };
+    struct out          o = {LSH_BUF_INIT, 0};
     char                hostile[64];
 
     (void)state;

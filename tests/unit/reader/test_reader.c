@@ -31,20 +31,24 @@ static int nop_collect(struct lsh_instance *ins)
     return LSH_OK;
 }
 
-static const struct lsh_option no_options[] = { { .name = NULL } };
+static const struct lsh_option no_options[] = {{.name = NULL}};
 
 static const struct lsh_plugin nop_plugin = {
-    .name = "nop", .description = "test input", .kind = LSH_PLUGIN_INPUT,
-    .options = no_options, .conf_size = 1, .init = nop_init,
+    .name = "nop",
+    .description = "test input",
+    .kind = LSH_PLUGIN_INPUT,
+    .options = no_options,
+    .conf_size = 1,
+    .init = nop_init,
     .collect = nop_collect,
 };
 
 /* Captures "body|...;" and the ticket ends; holds acks until told. */
-static struct lsh_buf      g_seen;
-static uint64_t            g_ends[64];
-static int                 g_nends;
-static struct lsh_ticket  *g_held[256];
-static int                 g_nheld;
+static struct lsh_buf     g_seen;
+static uint64_t           g_ends[64];
+static int                g_nends;
+static struct lsh_ticket *g_held[256];
+static int                g_nheld;
 
 static int cap_init(struct lsh_instance *ins, const void *conf)
 {
@@ -70,13 +74,16 @@ static int cap_flush(struct lsh_instance *ins, const struct lsh_batch *b,
 }
 
 static const struct lsh_plugin cap_plugin = {
-    .name = "cap", .description = "test output", .kind = LSH_PLUGIN_OUTPUT,
-    .options = no_options, .conf_size = 1, .init = cap_init,
+    .name = "cap",
+    .description = "test output",
+    .kind = LSH_PLUGIN_OUTPUT,
+    .options = no_options,
+    .conf_size = 1,
+    .init = cap_init,
     .flush = cap_flush,
 };
 
-const struct lsh_plugin *const lsh_plugins[] = { &nop_plugin, &cap_plugin,
-                                                 NULL };
+const struct lsh_plugin *const lsh_plugins[] = {&nop_plugin, &cap_plugin, NULL};
 
 static void ack_all(void)
 {
@@ -154,9 +161,8 @@ static void seen_is(const char *want)
 static void init_reader(struct fx *fx, uint64_t offset, size_t max_line,
                         const struct lsh_ml_conf *ml)
 {
-    struct lsh_reader_opts o = { .max_line = max_line,
-                                 .on_long = LSH_LONG_TRUNCATE,
-                                 .ml = ml };
+    struct lsh_reader_opts o = {
+        .max_line = max_line, .on_long = LSH_LONG_TRUNCATE, .ml = ml};
 
     lsh_reader_init(&fx->r, offset, &o);
 }
@@ -209,10 +215,10 @@ static void test_long_lines(void **state)
 static void test_multiline_safe_offset(void **state)
 {
     struct fx         *fx = *state;
-    struct lsh_ml_conf c = { .max_lines = 100, .max_bytes = 1 << 20,
-                             .flush_after_ms = 1000 };
-    char               err[64];
-    size_t             at;
+    struct lsh_ml_conf c = {
+        .max_lines = 100, .max_bytes = 1 << 20, .flush_after_ms = 1000};
+    char   err[64];
+    size_t at;
 
     c.start = lsh_regex_compile("^S", err, sizeof(err), &at);
     init_reader(fx, 0, 1024, &c);

@@ -82,24 +82,27 @@ static void check(const char *pattern, const struct m *cases, size_t n)
 static void test_match(void **state)
 {
     static const struct m simple[] = {
-        { "/var/log/app/a.log", true },     { "/var/log/app/.a.log", false },
-        { "/var/log/app/a.log.1", false },  { "/var/log/app/sub/a.log", false },
-        { "/var/log/app", false },          { "/var/log/appx/a.log", false },
-        { "/var/log/app/x.log", true },
+        {"/var/log/app/a.log", true},    {"/var/log/app/.a.log", false},
+        {"/var/log/app/a.log.1", false}, {"/var/log/app/sub/a.log", false},
+        {"/var/log/app", false},         {"/var/log/appx/a.log", false},
+        {"/var/log/app/x.log", true},
     };
     static const struct m dstar[] = {
-        { "/k/a.log", true },          { "/k/x/a.log", true },
-        { "/k/x/y/z/a.log", true },    { "/k/.hid/a.log", false },
-        { "/k/x/.hid/a.log", false },  { "/k/x/a.txt", false },
-        { "/other/a.log", false },
+        {"/k/a.log", true},         {"/k/x/a.log", true},
+        {"/k/x/y/z/a.log", true},   {"/k/.hid/a.log", false},
+        {"/k/x/.hid/a.log", false}, {"/k/x/a.txt", false},
+        {"/other/a.log", false},
     };
     static const struct m mid[] = {
-        { "/p/ns_pod_1/c/0.log", true },  { "/p/ns_pod_1/c/d/0.log", false },
-        { "/p/x/c/0.log", false },        { "/p/ns_a/c/0.log.1", false },
+        {"/p/ns_pod_1/c/0.log", true},
+        {"/p/ns_pod_1/c/d/0.log", false},
+        {"/p/x/c/0.log", false},
+        {"/p/ns_a/c/0.log.1", false},
     };
     static const struct m cls[] = {
-        { "/l/app-1.log", true }, { "/l/app-x.log", false },
-        { "/l/app-12.log", false },
+        {"/l/app-1.log", true},
+        {"/l/app-x.log", false},
+        {"/l/app-12.log", false},
     };
 
     (void)state;
