@@ -171,7 +171,9 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
 
     *emit_rc = LSH_OK;
     lsh_buf_reserve(&b->data, plen + chunk);
-    memcpy(b->data.ptr, r->partial.ptr, plen);
+    if (plen > 0) {
+        memcpy(b->data.ptr, r->partial.ptr, plen);
+    }
     do {
         n = read(fd, b->data.ptr + plen, chunk);
     } while (n < 0 && errno == EINTR);
