@@ -40,6 +40,14 @@ const struct lsh_option lsh_service_options[] = {
      .max = 3600000,
      .help = "On SIGTERM or SIGINT, how long to wait for outputs to "
              "deliver what was read before exiting anyway."},
+    {.name = "checkpoint_interval",
+     .type = LSH_OPT_DURATION,
+     .def = "1s",
+     .offset = offsetof(struct lsh_service_conf, checkpoint_interval_ms),
+     .min = 10,
+     .max = 3600000,
+     .help = "How often changed checkpoints are written (and once more at "
+             "shutdown). A shorter interval resends less after a crash."},
     {.name = NULL},
 };
 

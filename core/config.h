@@ -15,6 +15,7 @@ struct lsh_service_conf {
     int     log_level;
     char   *hostname;
     int64_t shutdown_timeout_ms;
+    int64_t checkpoint_interval_ms;
 };
 
 struct lsh_stage_conf {

@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ckpt.h"
 #include "log.h"
 #include "mem.h"
 #include "ticket.h"
@@ -23,6 +30,7 @@ struct lsh_pipeline {
     const char          *name;
     struct lsh_instance *stages[3]; /* by enum lsh_plugin_kind */
     size_t               nstages[3];
+    struct lsh_ckpt     *ckpt;     /* NULL if no input checkpoints */
     struct lsh_batch    *held;     /* batch an output could not take */
     size_t               held_out; /* output to continue with */
     size_t               held_pos; /* record to continue from */
@@ -40,6 +48,8 @@ struct lsh_engine {
     bool                     forced;
     struct lsh_timer         deadline;
     struct lsh_task          drain_check;
+    struct lsh_timer         ckpt_timer;
+    int                      lock_fd;
 };
 
 #define lsh_inputs(p)  ((p)->stages[LSH_PLUGIN_INPUT])
@@ -58,6 +68,7 @@ struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg)
     int                k;
 
     e->cfg = cfg;
+    e->lock_fd = -1;
     e->loop = lsh_loop_create();
     if (e->loop == NULL) {
         free(e);
@@ -116,6 +127,158 @@ static void lsh_engine_signal(struct lsh_loop *loop, int signo, void *data)
     lsh_engine_shutdown(e, signo == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+static bool lsh_pipeline_checkpoints(const struct lsh_pipeline *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nstages[LSH_PLUGIN_INPUT]; i++) {
+        if (lsh_inputs(p)[i].plugin->flags & LSH_PLUGIN_CHECKPOINTS) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Creates dir and its parents; returns LSH_OK or LSH_ERR with errno. */
+static int lsh_mkdir_p(const char *dir)
+{
+    char *p = lsh_strdup(dir);
+    char *s;
+    int   rc = LSH_OK;
+
+    for (s = p + 1; rc == LSH_OK; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+
+            *s = '\0';
+            if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+                rc = LSH_ERR;
+            }
+            *s = c;
+            if (c == '\0') {
+                break;
+            }
+        }
+    }
+    free(p);
+    return rc;
+}
+
+/* One logship per state_dir: two would overwrite each other's checkpoints */
+static int lsh_engine_lock(struct lsh_engine *e, const char *dir)
+{
+    char path[4096];
+    char pid[32];
+    int  n;
+
+    if (lsh_mkdir_p(dir) != LSH_OK) {
+        return lsh_error("cannot create state_dir '%s': %s", dir,
+                         strerror(errno));
+    }
+    snprintf(path, sizeof(path), "%s/logship.lock", dir);
+    e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (e->lock_fd < 0) {
+        return lsh_error("cannot open '%s': %s", path, strerror(errno));
+    }
+    if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        n = (int)read(e->lock_fd, pid, sizeof(pid) - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        return lsh_error("state_dir '%s' is in use by another logship "
+                         "(pid %s); give each instance its own state_dir",
+                         dir, pid[0] ? pid : "unknown");
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(e->lock_fd, 0) != 0 ||
+        write(e->lock_fd, pid, (size_t)n) < 0) {
+        lsh_warn("cannot write pid to '%s': %s", path, strerror(errno));
+    }
+    return LSH_OK;
+}
+
+static void lsh_engine_save_checkpoints(struct lsh_engine *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->npipelines; i++) {
+        if (e->pipelines[i].ckpt != NULL) {
+            lsh_ckpt_save(e->pipelines[i].ckpt);
+        }
+    }
+}
+
+static void lsh_engine_ckpt_timer(struct lsh_timer *t)
+{
+    lsh_engine_save_checkpoints(t->data);
+}
+
+/*
+ * Loads the checkpoints of every pipeline whose inputs keep them.
+ * Returns LSH_OK, LSH_EINVAL for a corrupt file, LSH_ERR otherwise.
+ */
+static int lsh_engine_open_checkpoints(struct lsh_engine *e)
+{
+    const char    *dir = e->cfg->service.state_dir;
+    struct lsh_buf err = LSH_BUF_INIT;
+    size_t         i;
+    int            rc;
+
+    for (i = 0; i < e->npipelines; i++) {
+        struct lsh_pipeline *p = &e->pipelines[i];
+
+        if (!lsh_pipeline_checkpoints(p)) {
+            continue;
+        }
+        if (e->lock_fd < 0 && lsh_engine_lock(e, dir) != LSH_OK) {
+            return LSH_ERR;
+        }
+        rc = lsh_ckpt_open(&p->ckpt, dir, p->name, &err);
+        if (rc != LSH_OK) {
+            lsh_error("%s", lsh_buf_cstr(&err));
+            lsh_buf_release(&err);
+            return rc;
+        }
+        lsh_info("pipeline '%s': %zu checkpoints in '%s'", p->name,
+                 lsh_ckpt_count(p->ckpt), lsh_ckpt_path(p->ckpt));
+    }
+    if (e->lock_fd >= 0) {
+        lsh_timer_start(
+            e->loop, &e->ckpt_timer, e->cfg->service.checkpoint_interval_ms,
+            e->cfg->service.checkpoint_interval_ms, lsh_engine_ckpt_timer, e);
+    }
+    return LSH_OK;
+}
+
+static void lsh_engine_prune_entry(struct lsh_ckpt_entry *ent, void *arg)
+{
+    struct lsh_ckpt *ck = arg;
+
+    lsh_debug("checkpoint of '%s' dropped: no input follows it any more",
+              ent->path);
+    lsh_ckpt_remove(ck, ent);
+}
+
+/*
+ * After every input started: entries no input claimed belong to files
+ * that are gone or no longer followed.
+ */
+static void lsh_engine_prune_checkpoints(struct lsh_engine *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->npipelines; i++) {
+        struct lsh_ckpt *ck = e->pipelines[i].ckpt;
+
+        if (ck != NULL) {
+            lsh_ckpt_each_unclaimed(ck, lsh_engine_prune_entry, ck);
+        }
+    }
+}
+
+struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins)
+{
+    return ins->pipeline->ckpt;
+}
+
 int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
 {
     static const enum lsh_plugin_kind order[] = {
@@ -124,6 +287,7 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
     size_t   i;
     size_t   j;
     size_t   k;
+    int      rc;
 
     if (handle_signals) {
         sigemptyset(&set);
@@ -132,6 +296,10 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
         if (lsh_loop_signals(e->loop, &set, lsh_engine_signal, e) != LSH_OK) {
             return LSH_ERR;
         }
+    }
+    rc = lsh_engine_open_checkpoints(e);
+    if (rc != LSH_OK) {
+        return rc;
     }
     e->started = true;
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
@@ -147,6 +315,7 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
             }
         }
     }
+    lsh_engine_prune_checkpoints(e);
     return LSH_OK;
 }
 
@@ -416,6 +585,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
     if (e == NULL) {
         return;
     }
+    lsh_timer_stop(e->loop, &e->ckpt_timer);
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
         for (i = 0; i < e->npipelines; i++) {
             struct lsh_pipeline *p = &e->pipelines[i];
@@ -428,6 +598,10 @@ void lsh_engine_destroy(struct lsh_engine *e)
                 }
             }
         }
+        if (order[k] == LSH_PLUGIN_OUTPUT) {
+            /* the outputs' last acks are in: the final checkpoint */
+            lsh_engine_save_checkpoints(e);
+        }
     }
     for (i = 0; i < e->npipelines; i++) {
         struct lsh_pipeline *p = &e->pipelines[i];
@@ -439,6 +613,10 @@ void lsh_engine_destroy(struct lsh_engine *e)
         for (k = 0; k < 3; k++) {
             free(p->stages[k]);
         }
+        lsh_ckpt_close(p->ckpt);
+    }
+    if (e->lock_fd >= 0) {
+        close(e->lock_fd); /* releases the flock */
     }
     while (e->pool != NULL) {
         struct lsh_pool_batch *pb = e->pool;

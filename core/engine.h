@@ -24,8 +24,10 @@ struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg);
 void               lsh_engine_destroy(struct lsh_engine *e);
 
 /*
- * Starts every plugin and, if handle_signals, takes SIGINT and SIGTERM.
- * Returns LSH_OK, or LSH_ERR if a plugin failed to start.
+ * Takes SIGINT and SIGTERM (if handle_signals), loads the checkpoints of
+ * pipelines whose inputs keep them (locking state_dir), and starts every
+ * plugin.  Returns LSH_OK; LSH_EINVAL if a checkpoint file is corrupt;
+ * LSH_ERR if anything else failed.
  */
 int lsh_engine_start(struct lsh_engine *e, bool handle_signals);
 

@@ -148,9 +148,10 @@ static int lsh_run(const struct lsh_config *cfg)
     if (e == NULL) {
         return LSH_EXIT_RUNTIME;
     }
-    if (lsh_engine_start(e, true) != LSH_OK) {
+    rc = lsh_engine_start(e, true);
+    if (rc != LSH_OK) {
         lsh_engine_destroy(e);
-        return LSH_EXIT_RUNTIME;
+        return rc == LSH_EINVAL ? LSH_EXIT_CONFIG : LSH_EXIT_RUNTIME;
     }
     lsh_info("logship %s started", LSH_VERSION);
     rc = lsh_engine_run(e);

@@ -63,10 +63,16 @@ struct lsh_instance {
     uint64_t        records; /* records taken in or put out */
 };
 
+/* plugin flags */
+#define LSH_PLUGIN_CHECKPOINTS 0x1u /* input: keeps offsets in state_dir */
+
+struct lsh_ckpt;
+
 struct lsh_plugin {
     const char              *name; /* YAML "type:" */
     const char              *description;
     enum lsh_plugin_kind     kind;
+    unsigned                 flags;     /* LSH_PLUGIN_* */
     const struct lsh_option *options;   /* { NULL }-terminated */
     size_t                   conf_size; /* core allocates and fills */
 
@@ -142,6 +148,12 @@ int lsh_input_emit(struct lsh_instance *ins, struct lsh_batch *b);
 
 /* Input: gives back an unused batch. */
 void lsh_input_discard(struct lsh_instance *ins, struct lsh_batch *b);
+
+/*
+ * Input with LSH_PLUGIN_CHECKPOINTS: its pipeline's checkpoint store,
+ * loaded before init().
+ */
+struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins);
 
 /* Output: room has freed up (or acks arrived); retry blocked batches. */
 void lsh_output_wake(struct lsh_instance *ins);

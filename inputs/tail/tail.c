@@ -251,6 +251,7 @@ static int in_tail_init(struct lsh_instance *ins, const void *conf)
     t->ins = ins;
     t->conf = c;
     t->ifd = -1;
+    t->ckpt = lsh_input_ckpt(ins);
     t->qtail = &t->qhead;
     ins->ctx = t;
     lsh_hmap_init(&t->files_by_wd);
@@ -330,6 +331,7 @@ static void in_tail_exit(struct lsh_instance *ins)
                  (unsigned long long)t->c.deletions,
                  (unsigned long long)t->c.truncations,
                  (unsigned long long)t->c.overflows);
+    t->exiting = true; /* the checkpoint keeps every file's position */
     while (t->all != NULL) {
         in_tail_file_free(t->all);
     }
@@ -358,6 +360,7 @@ const struct lsh_plugin in_tail_plugin = {
                    "multiline record) as a record; survives rotation, "
                    "truncation and deletion.",
     .kind = LSH_PLUGIN_INPUT,
+    .flags = LSH_PLUGIN_CHECKPOINTS,
     .options = in_tail_options,
     .conf_size = sizeof(struct in_tail_conf),
     .validate = in_tail_validate,

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "ckpt.h"
 #include "hmap.h"
 #include "multiline.h"
 #include "plugin.h"
@@ -84,6 +85,8 @@ struct in_tail_file {
     struct lsh_timer     rotate_timer;
     struct lsh_timer     ml_timer;
     struct lsh_reader    reader;
+    struct lsh_ckpt_entry
+        *ckpt; /* its checkpoint, if the pipeline keeps them */
 };
 
 /* A watched directory: where globs may match, or a symlink's target. */
@@ -132,7 +135,9 @@ struct in_tail {
     struct in_tail_file       *qhead; /* ready queue */
     struct in_tail_file      **qtail;
     struct lsh_timer           poll_timer;
-    bool                       starting;     /* read_from applies */
+    bool                       starting; /* read_from applies */
+    bool                       exiting;  /* files freed keep checkpoints */
+    struct lsh_ckpt           *ckpt;
     uint32_t                   moved_cookie; /* of the last IN_MOVED_FROM */
     char                      *moved_from;   /* its path, if wanted */
     bool                       stopped;
@@ -161,6 +166,7 @@ void in_tail_moved_away(struct in_tail *t, const char *from, const char *to);
 void in_tail_link_forget(struct in_tail *t, const char *path);
 
 /* tail_file.c */
+void in_tail_recover(struct in_tail *t);
 /*
  * Follows the file open on fd (taking the descriptor) with records
  * carrying path.  attach: it is at path now; otherwise it was already

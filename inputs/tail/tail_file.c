@@ -10,6 +10,7 @@
  * is freed.  When a file is closed for good, an incomplete last line is
  * emitted as it is: nothing will complete it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -109,6 +110,82 @@ static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
     }
     f->fp_len = (uint32_t)n;
     f->fp_hash = lsh_hash_bytes(buf, (size_t)n);
+    if (f->ckpt != NULL) {
+        lsh_ckpt_set_fp(f->tail->ckpt, f->ckpt, f->fp_len, f->fp_hash);
+    }
+}
+
+static off_t in_tail_tail_offset(int fd, off_t size);
+
+/* Do the first len bytes of fd hash to hash? */
+static bool in_tail_fp_matches(int fd, uint32_t len, uint64_t hash)
+{
+    char    buf[IN_TAIL_FP_BYTES];
+    ssize_t n;
+
+    if (len > sizeof(buf)) {
+        return false;
+    }
+    n = pread(fd, buf, len, 0);
+    return n == (ssize_t)len && lsh_hash_bytes(buf, len) == hash;
+}
+
+/*
+ * Where a newly opened file starts: its checkpoint if the pipeline has one
+ * for this file (same device, inode and first bytes), else read_from for
+ * files found at start-up, else its first byte.  Claims or creates the
+ * checkpoint entry.
+ */
+static off_t in_tail_file_start(struct in_tail_file *f, const char *path,
+                                const struct stat *st)
+{
+    struct in_tail        *t = f->tail;
+    struct lsh_ckpt_entry *e = NULL;
+    off_t                  start = -1;
+
+    if (t->ckpt != NULL) {
+        e = lsh_ckpt_find(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino);
+    }
+    if (e != NULL && !e->claimed &&
+        in_tail_fp_matches(f->fd, e->fp_len, e->fp_hash)) {
+        if (e->offset > (uint64_t)st->st_size) {
+            lsh_ins_warn(t->ins,
+                         "'%s' is shorter than its checkpoint (%llu > %lld): "
+                         "truncated while logship was down; reading it from "
+                         "the start",
+                         path, (unsigned long long)e->offset,
+                         (long long)st->st_size);
+            start = 0;
+        } else {
+            start = (off_t)e->offset;
+            lsh_ins_info(t->ins, "'%s': resuming at offset %lld", path,
+                         (long long)start);
+        }
+        e->claimed = true;
+        lsh_ckpt_set_offset(t->ckpt, e, (uint64_t)start);
+        lsh_ckpt_set_path(t->ckpt, e, path);
+    } else if (e != NULL && !e->claimed) {
+        lsh_ins_info(t->ins,
+                     "'%s' has the inode of '%s' in the checkpoint but other "
+                     "content: a new file, read from its start",
+                     path, e->path);
+        lsh_ckpt_remove(t->ckpt, e);
+        e = NULL;
+    } else {
+        e = NULL;
+    }
+    if (start < 0) {
+        start = 0;
+        if (t->starting && t->conf->read_from == IN_TAIL_TAIL) {
+            start = in_tail_tail_offset(f->fd, st->st_size);
+        }
+    }
+    if (e == NULL && t->ckpt != NULL) {
+        e = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, f->fp_len,
+                         f->fp_hash, path, (uint64_t)start);
+    }
+    f->ckpt = e;
+    return start;
 }
 
 /*
@@ -142,7 +219,9 @@ static void in_tail_file_committed(struct lsh_reader *r, void *data)
 {
     struct in_tail_file *f = data;
 
-    (void)r;
+    if (f->ckpt != NULL) {
+        lsh_ckpt_set_offset(f->tail->ckpt, f->ckpt, lsh_reader_committed(r));
+    }
     if (f->state == IN_TAIL_CLOSED && lsh_reader_idle(&f->reader)) {
         in_tail_file_free(f);
     }
@@ -188,13 +267,11 @@ struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
     f->dev = st->st_dev;
     f->ino = st->st_ino;
     f->state = IN_TAIL_ACTIVE;
-    if (t->starting && c->read_from == IN_TAIL_TAIL) {
-        start = in_tail_tail_offset(fd, st->st_size);
-    }
+    in_tail_file_fingerprint(f, st->st_size);
+    start = in_tail_file_start(f, path, st);
     if (start > 0 && lseek(fd, start, SEEK_SET) < 0) {
         start = 0;
     }
-    in_tail_file_fingerprint(f, st->st_size);
     memset(&ro, 0, sizeof(ro));
     ro.max_line = (size_t)c->max_line_bytes;
     ro.on_long = c->on_long_line;
@@ -244,6 +321,9 @@ void in_tail_file_attach(struct in_tail_file *f, const char *path)
     lsh_hmap_insert(&t->files_by_path, &f->by_path,
                     lsh_hash_bytes(path, f->path_len));
     f->attached = true;
+    if (f->ckpt != NULL) {
+        lsh_ckpt_set_path(t->ckpt, f->ckpt, path);
+    }
     if (f->state == IN_TAIL_ROTATED) {
         f->state = IN_TAIL_ACTIVE;
         f->close_due = false;
@@ -445,6 +525,10 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
     lseek(f->fd, 0, SEEK_SET);
     f->fp_len = 0;
     in_tail_file_fingerprint(f, size);
+    if (f->ckpt != NULL) {
+        /* the old offset means nothing in the new content */
+        lsh_ckpt_set_offset(t->ckpt, f->ckpt, 0);
+    }
     return rc;
 }
 
@@ -548,7 +632,77 @@ void in_tail_file_free(struct in_tail_file *f)
     if (f->lnext != NULL) {
         f->lnext->lprev = f->lprev;
     }
+    if (f->ckpt != NULL && !t->exiting) {
+        /* closed for good and every line delivered: nothing to resume */
+        lsh_ckpt_remove(t->ckpt, f->ckpt);
+    }
     lsh_reader_release(&f->reader);
     free(f->path);
     free(f);
+}
+
+/*
+ * A checkpoint entry no glob claimed: perhaps its file was rotated while
+ * logship was down and no longer matches.  Look for its inode in the
+ * directory it was in; if it is there, same content, with lines not yet
+ * delivered, follow it as a rotated file from its checkpoint.
+ */
+static void in_tail_recover_entry(struct lsh_ckpt_entry *e, void *arg)
+{
+    struct in_tail *t = arg;
+    char            dir[PATH_MAX];
+    char            path[PATH_MAX];
+    char           *slash;
+    DIR            *dh;
+    struct dirent  *de;
+    struct stat     st;
+    int             fd;
+
+    if (!in_tail_wanted(t, e->path)) {
+        return; /* another input's */
+    }
+    snprintf(dir, sizeof(dir), "%s", e->path);
+    slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        return;
+    }
+    *slash = '\0';
+    dh = opendir(dir[0] ? dir : "/");
+    if (dh == NULL) {
+        return;
+    }
+    while ((de = readdir(dh)) != NULL) {
+        if (fstatat(dirfd(dh), de->d_name, &st, 0) != 0 ||
+            (uint64_t)st.st_ino != e->ino || (uint64_t)st.st_dev != e->dev ||
+            !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        if ((uint64_t)st.st_size <= e->offset) {
+            break; /* delivered to its end */
+        }
+        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+            (int)sizeof(path)) {
+            break;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == e->ino &&
+            (uint64_t)st.st_dev == e->dev) {
+            lsh_ins_info(t->ins,
+                         "'%s' was rotated to '%s' while logship was down; "
+                         "reading the rest of it",
+                         e->path, path);
+            in_tail_file_open(t, e->path, fd, &st, false);
+        } else if (fd >= 0) {
+            close(fd);
+        }
+        break;
+    }
+    closedir(dh);
+}
+
+void in_tail_recover(struct in_tail *t)
+{
+    if (t->ckpt != NULL) {
+        lsh_ckpt_each_unclaimed(t->ckpt, in_tail_recover_entry, t);
+    }
 }

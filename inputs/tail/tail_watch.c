@@ -617,6 +617,7 @@ int in_tail_watch_start(struct in_tail *t)
     for (i = 0; i < t->nglobs; i++) {
         in_tail_watch_root(t, &t->globs[i]);
     }
+    in_tail_recover(t);
     t->starting = false;
     return LSH_OK;
 }

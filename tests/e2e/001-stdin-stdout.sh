@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 cat >"$work/p.yaml" <<YAML
-service: {hostname: e2e-host, log_level: warn}
+service: {hostname: e2e-host, log_level: warn, state_dir: "$work/state"}
 pipelines:
   p:
     inputs: [{type: stdin}]

@@ -10,7 +10,7 @@ create_topic "$topic" 1
 mkdir -p "$work/logs"
 : >"$work/logs/app.log"
 cat >"$work/p.yaml" <<YAML
-service: {log_level: info}
+service: {log_level: info, state_dir: "$work/state"}
 pipelines:
   app:
     inputs:

@@ -11,7 +11,7 @@ printf 'old-a-1\nold-a-2\n' >"$work/a/one.log"
 printf 'old-b-1\npartial-b' >"$work/b/two.log"
 printf 'skip me\n' >"$work/a/ignored.txt"
 cat >"$work/p.yaml" <<YAML
-service: {hostname: host-e2e}
+service: {hostname: host-e2e, state_dir: "$work/state"}
 pipelines:
   app:
     inputs:

@@ -7,7 +7,7 @@
 mkdir -p "$work/logs"
 seq 1 1000 >"$work/logs/x.log"
 cat >"$work/p.yaml" <<YAML
-service: {shutdown_timeout: 2s}
+service: {shutdown_timeout: 2s, state_dir: "$work/state"}
 pipelines:
   app:
     inputs: [{type: tail, paths: ["$work/logs/x.log"]}]

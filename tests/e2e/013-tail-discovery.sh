@@ -8,6 +8,7 @@ topic=$(unique_topic)
 create_topic "$topic" 1
 mkdir -p "$work/logs"
 cat >"$work/p.yaml" <<YAML
+service: {state_dir: "$work/state"}
 pipelines:
   p:
     inputs:

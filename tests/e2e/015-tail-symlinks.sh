@@ -11,6 +11,7 @@ mkdir -p "$pods" "$work/containers"
 seq -f "a-%04g" 1 100 >"$pods/0.log"
 ln -s "$pods/0.log" "$work/containers/pod-1_ns_app-abc.log"
 cat >"$work/p.yaml" <<YAML
+service: {state_dir: "$work/state"}
 pipelines:
   p:
     inputs:

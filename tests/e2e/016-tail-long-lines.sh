@@ -5,6 +5,7 @@
 
 mkdir -p "$work/logs"
 {
+    echo "service: {state_dir: \"$work/state\"}"
     echo "pipelines:"
     for mode in truncate skip split; do
         eval "topic_$mode=$(unique_topic)-$mode"

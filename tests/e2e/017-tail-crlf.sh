@@ -10,6 +10,7 @@ create_topic "$t1" 1
 create_topic "$t2" 1
 printf 'one\r\ntwo\rtwo\r\n\r\nlast\r\n' >"$work/logs/crlf.log"
 cat >"$work/p.yaml" <<YAML
+service: {state_dir: "$work/state"}
 pipelines:
   strip:
     inputs: [{type: tail, paths: ["$work/logs/crlf.log"], strip_cr: true}]

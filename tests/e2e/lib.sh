@@ -178,7 +178,7 @@ tail_config() {
     local file=$1 t=$2 paths=$3
     shift 3
     {
-        echo "service: {log_level: info}"
+        echo "service: {log_level: info, state_dir: \"$work/state\"}"
         echo "pipelines:"
         echo "  p:"
         echo "    inputs:"
