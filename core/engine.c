@@ -182,6 +182,9 @@ static int lsh_engine_lock(struct lsh_engine *e, const char *dir)
     }
     if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         n = (int)read(e->lock_fd, pid, sizeof(pid) - 1);
+        while (n > 0 && (pid[n - 1] == '\n' || pid[n - 1] == ' ')) {
+            n--;
+        }
         pid[n > 0 ? n : 0] = '\0';
         return lsh_error("state_dir '%s' is in use by another logship "
                          "(pid %s); give each instance its own state_dir",
@@ -567,7 +570,8 @@ int lsh_engine_run(struct lsh_engine *e)
     if (lsh_loop_run(e->loop) != LSH_OK) {
         return LSH_ERR;
     }
-    return e->forced && !lsh_engine_drained(e) ? LSH_EAGAIN : LSH_OK;
+    /* forced: even if all was delivered by then, nobody noticed in time */
+    return e->forced ? LSH_EAGAIN : LSH_OK;
 }
 
 void lsh_engine_destroy(struct lsh_engine *e)

@@ -33,8 +33,8 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals);
 
 /*
  * Runs until shutdown completes.  Returns LSH_OK when everything read was
- * delivered, LSH_EAGAIN when the stop was forced (timeout or second
- * signal) with records still pending, LSH_ERR on an internal failure.
+ * delivered, LSH_EAGAIN when the stop was forced (shutdown_timeout or a
+ * second signal), LSH_ERR on an internal failure.
  */
 int lsh_engine_run(struct lsh_engine *e);
 

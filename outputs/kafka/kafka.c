@@ -17,10 +17,10 @@
  * producer hit a fatal error) is kept and produced again with exponential
  * backoff; its ticket stays held.  With dead_letter, after after_attempts
  * failures it is written to a local file instead and counts as delivered.
- * A record the broker can never take (too large) goes to dead_letter or is
- * skipped, logged and counted.  A fatal producer error (the idempotent
- * producer lost its guarantees) replaces the producer; what was in flight
- * is produced again by the new one.
+ * A record librdkafka refuses outright (larger than message.max.bytes)
+ * goes to dead_letter, or is skipped, logged and counted.  A fatal
+ * producer error (the idempotent producer lost its guarantees) replaces
+ * the producer; what was in flight is produced again by the new one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -293,18 +293,6 @@ static void out_kafka_resolved(struct out_kafka *ctx, size_t cost)
     ctx->inflight_bytes -= LSH_MIN(ctx->inflight_bytes, cost);
 }
 
-static bool out_kafka_permanent(rd_kafka_resp_err_t err)
-{
-    switch (err) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void out_kafka_b64(struct lsh_buf *out, const unsigned char *p, size_t n)
 {
     static const char tbl[] =
@@ -447,11 +435,15 @@ static void out_kafka_retry_push(struct out_kafka       *ctx,
 /*
  * A delivery failed: keep a copy of the record and produce it again
  * later, or give it to dead_letter.  Takes ownership of r (may be NULL:
- * then the record is copied from m).
+ * then the record is copied from m).  counts: the failure counts as an
+ * attempt.  permanent: librdkafka refused this very record when it was
+ * produced (larger than message.max.bytes).  A failed delivery never is:
+ * the broker judges whole batches, and a batch too large fails every
+ * record in it, so those are retried.
  */
 static void out_kafka_failed(struct out_kafka *ctx, const rd_kafka_message_t *m,
                              struct lsh_ticket *t, struct out_kafka_retry *r,
-                             bool counts)
+                             bool counts, bool permanent)
 {
     const struct out_kafka_conf *c = ctx->conf;
 
@@ -472,7 +464,7 @@ static void out_kafka_failed(struct out_kafka *ctx, const rd_kafka_message_t *m,
     }
     if (c->dead_letter != NULL &&
         (r->attempts >= (uint32_t)c->dead_letter->after_attempts ||
-         out_kafka_permanent(m->err)) &&
+         permanent) &&
         out_kafka_dead_letter(ctx, r->klen ? r->data : NULL, r->klen,
                               r->data + r->klen, r->vlen, r->attempts,
                               m->err) == LSH_OK) {
@@ -481,11 +473,11 @@ static void out_kafka_failed(struct out_kafka *ctx, const rd_kafka_message_t *m,
         free(r);
         return;
     }
-    if (out_kafka_permanent(m->err)) {
+    if (permanent) {
         ctx->s.skipped++;
         lsh_ins_error(ctx->ins,
-                      "broker rejected a %zu-byte record: %s; it is "
-                      "skipped (set dead_letter to keep such records)",
+                      "cannot produce a %zu-byte record: %s; it is skipped "
+                      "(set dead_letter to keep such records)",
                       r->vlen, rd_kafka_err2str(m->err));
         out_kafka_resolved(ctx, out_kafka_cost(r->vlen, r->klen));
         lsh_ticket_ack(r->ticket);
@@ -533,7 +525,7 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                      (unsigned long long)ctx->s.failed);
     }
     /* a purge while the producer is replaced is not the record's failure */
-    out_kafka_failed(ctx, m, t, r, !(purged && ctx->recreating));
+    out_kafka_failed(ctx, m, t, r, !(purged && ctx->recreating), false);
 }
 
 /* Produces one record; the opaque says what to release on delivery. */
@@ -547,6 +539,13 @@ static rd_kafka_resp_err_t out_kafka_produce(struct out_kafka *ctx,
                              RD_KAFKA_V_KEY((void *)key, klen),
                              RD_KAFKA_V_VALUE((void *)val, vlen),
                              RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+}
+
+/* Errors about the record itself, when it is produced: no retry helps. */
+static bool out_kafka_refused(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR__INVALID_ARG;
 }
 
 /* Produces due retries, in order; stops when librdkafka is full. */
@@ -583,7 +582,8 @@ static void out_kafka_retry_run(struct out_kafka *ctx)
 
             memset(&m, 0, sizeof(m));
             m.err = err;
-            out_kafka_failed(ctx, &m, r->ticket, r, true);
+            out_kafka_failed(ctx, &m, r->ticket, r, true,
+                             out_kafka_refused(err));
             continue;
         }
         ctx->s.retried++;
@@ -591,9 +591,12 @@ static void out_kafka_retry_run(struct out_kafka *ctx)
     out_kafka_retry_arm(ctx);
 }
 
+static void out_kafka_maybe_wake(struct out_kafka *ctx);
+
 static void out_kafka_retry_due(struct lsh_timer *t)
 {
     out_kafka_retry_run(t->data);
+    out_kafka_maybe_wake(t->data); /* a retry may have resolved records */
 }
 
 /* --- the producer -------------------------------------------------------- */
@@ -704,6 +707,23 @@ static void out_kafka_recreate(struct out_kafka *ctx)
     out_kafka_retry_run(ctx);
 }
 
+/*
+ * After records were resolved or room freed up, by a delivery report or
+ * a retry: wakes the pipeline if it waits for room, or the engine if it
+ * waits for this output to drain.
+ */
+static void out_kafka_maybe_wake(struct out_kafka *ctx)
+{
+    uint64_t room = (uint64_t)ctx->conf->max_inflight_bytes / 4 * 3;
+
+    if (ctx->want_wake && ctx->inflight_bytes <= room) {
+        ctx->want_wake = false;
+        lsh_output_wake(ctx->ins);
+    } else if (ctx->inflight == 0 && ctx->ins->stopped) {
+        lsh_output_wake(ctx->ins);
+    }
+}
+
 /* Serves every queued delivery report, log line and error. */
 static void out_kafka_serve(struct out_kafka *ctx)
 {
@@ -716,13 +736,7 @@ static void out_kafka_serve(struct out_kafka *ctx)
         ctx->retry_blocked = false;
         out_kafka_retry_run(ctx);
     }
-    if (ctx->want_wake && ctx->inflight_bytes <=
-                              (uint64_t)ctx->conf->max_inflight_bytes / 4 * 3) {
-        ctx->want_wake = false;
-        lsh_output_wake(ctx->ins);
-    } else if (ctx->inflight == 0 && ctx->ins->stopped) {
-        lsh_output_wake(ctx->ins); /* lets the engine see we drained */
-    }
+    out_kafka_maybe_wake(ctx);
 }
 
 static void out_kafka_io(struct lsh_io *io, uint32_t events)
@@ -819,14 +833,15 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
         ctx->inflight_bytes += cost;
         lsh_ticket_hold(b->ticket, 1);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            /* only permanent errors (a too-large record) remain */
+            /* refused (too large), or the topic is failing: retried */
             rd_kafka_message_t m;
 
             memset(&m, 0, sizeof(m));
             m.err = err;
             m.payload = (void *)val;
             m.len = len;
-            out_kafka_failed(ctx, &m, b->ticket, NULL, true);
+            out_kafka_failed(ctx, &m, b->ticket, NULL, true,
+                             out_kafka_refused(err));
         }
     }
     *pos = b->n;

@@ -30,6 +30,8 @@ diagnose() {
     "$LOGSHIP_SRC/tests/kafka/kafka.sh" logs 40 >&2 || true
 }
 
+private_port=
+
 cleanup() {
     local rc=$?
     if [ -n "$lsh_pid" ] && kill -0 "$lsh_pid" 2>/dev/null; then
@@ -40,6 +42,9 @@ cleanup() {
         [ "$rc" -ne 0 ] || rc=1
     else
         rm -rf "$work"
+    fi
+    if [ -n "$private_port" ]; then
+        KAFKA_PORT=$private_port "$LOGSHIP_SRC/tests/kafka/kafka.sh" stop >/dev/null 2>&1 || true
     fi
     exit "$rc"
 }
@@ -56,8 +61,25 @@ unique_topic() {
     echo "lsh-$test_name-$$-$RANDOM"
 }
 
-create_topic() { # name partitions
-    "$LOGSHIP_SRC/tests/kafka/kafka.sh" topic "$1" "$2"
+create_topic() { # name partitions [config...]
+    "$LOGSHIP_SRC/tests/kafka/kafka.sh" topic "$@"
+}
+
+# A broker of this test's own on port $1, fresh, which it may stop and
+# start (broker_down, broker_up) without disturbing other tests.
+use_private_broker() {
+    private_port=$1
+    export KAFKA_PORT=$1
+    BROKERS=127.0.0.1:$1
+    "$LOGSHIP_SRC/tests/kafka/kafka.sh" start
+}
+
+broker_down() {
+    "$LOGSHIP_SRC/tests/kafka/kafka.sh" stop
+}
+
+broker_up() {
+    KAFKA_KEEP_DATA=1 "$LOGSHIP_SRC/tests/kafka/kafka.sh" start
 }
 
 # Runs logship (under $LOGSHIP_WRAPPER if set) in the foreground.

@@ -4,9 +4,13 @@
 # Central.
 #
 #   kafka.sh start                    fetch if needed, format, start, wait
+#                                     (KAFKA_KEEP_DATA=1: keep the data of
+#                                     an earlier start, for outage tests)
 #   kafka.sh stop                     stop; no process is left behind
 #   kafka.sh status                   exit 0 if the broker answers
-#   kafka.sh topic NAME PARTITIONS    create a topic (no-op if it exists)
+#   kafka.sh topic NAME PARTITIONS [KEY=VALUE...]
+#                                     create a topic (no-op if it exists),
+#                                     with topic configs
 #   kafka.sh logs                     print the end of the broker's log
 #
 # Environment:
@@ -16,13 +20,22 @@
 #   LOGSHIP_KAFKA_DIR runtime directory: data, log, pid
 #                     (default /tmp/logship-kafka)
 #   KAFKA_HEAP_OPTS   JVM heap (default -Xms256m -Xmx512m)
+#   KAFKA_PORT        listener port (default 9092; the controller uses the
+#                     next one); another port gives a separate broker with
+#                     its own runtime directory, for tests that stop it
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=${KAFKA_VERSION:-3.9.1}
 cache=${LOGSHIP_CACHE:-$HOME/.cache/logship}/kafka-$version
-run=${LOGSHIP_KAFKA_DIR:-/tmp/logship-kafka}
-bootstrap=127.0.0.1:9092
+port=${KAFKA_PORT:-9092}
+cport=$((port + 1))
+if [ "$port" = 9092 ]; then
+    run=${LOGSHIP_KAFKA_DIR:-/tmp/logship-kafka}
+else
+    run=${LOGSHIP_KAFKA_DIR:-/tmp/logship-kafka-$port}
+fi
+bootstrap=127.0.0.1:$port
 heap=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 # a fixed cluster id: every start formats fresh storage anyway
 cluster_id=bG9nc2hpcC10ZXN0LWtmaw
@@ -61,9 +74,9 @@ write_config() {
     cat >"$run/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
-advertised.listeners=PLAINTEXT://127.0.0.1:9092
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -108,12 +121,16 @@ start() {
     if pid_alive; then
         stop
     fi
-    rm -rf "$run"
-    mkdir -p "$run/data"
-    write_config
-    java_run kafka.tools.StorageTool format -t "$cluster_id" \
-        -c "$run/server.properties" >"$run/format.log" 2>&1 ||
-        { cat "$run/format.log" >&2; die "formatting storage failed"; }
+    if [ "${KAFKA_KEEP_DATA:-0}" = 1 ] && [ -f "$run/data/meta.properties" ]; then
+        write_config # same settings, same data: a restart
+    else
+        rm -rf "$run"
+        mkdir -p "$run/data"
+        write_config
+        java_run kafka.tools.StorageTool format -t "$cluster_id" \
+            -c "$run/server.properties" >"$run/format.log" 2>&1 ||
+            { cat "$run/format.log" >&2; die "formatting storage failed"; }
+    fi
     setsid nohup bash -c 'exec "$@"' _ java $heap -XX:+UseG1GC \
         -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true \
@@ -173,11 +190,16 @@ status() {
 
 topic() {
     local name=${1:?topic NAME PARTITIONS} parts=${2:?topic NAME PARTITIONS}
+    local configs=() kv
+    shift 2
+    for kv in "$@"; do
+        configs+=(--config "$kv")
+    done
     answers || die "no broker on $bootstrap"
     fetch
     java_run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
         --create --if-not-exists --topic "$name" --partitions "$parts" \
-        --replication-factor 1 >/dev/null 2>"$run/topic.err" ||
+        --replication-factor 1 "${configs[@]}" >/dev/null 2>"$run/topic.err" ||
         { cat "$run/topic.err" >&2; die "cannot create topic '$name'"; }
     # wait until the new topic's leaders are known
     for _ in $(seq 1 40); do

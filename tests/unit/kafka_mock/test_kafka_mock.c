@@ -1,0 +1,336 @@
+/*
+ * Fault injection with librdkafka's mock cluster: the real engine and the
+ * real kafka output against a mock broker that fails produce requests or
+ * goes down.  Records must be retried, none lost, and the checkpoint
+ * offset (the tracker's committed offset) must never pass an unacked
+ * record.  (The end-to-end suite uses a real broker; the mock is only for
+ * faults a real broker will not produce on demand.)
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "config.h"
+#include "engine.h"
+#include "mem.h"
+#include "ticket.h"
+
+#define PRODUCE_API 0 /* Kafka ApiKey of Produce requests */
+
+extern const struct lsh_plugin out_kafka_plugin;
+
+/* --- "gen": count records "m-N", one ticket per batch of 10 ----------- */
+
+struct gen_conf {
+    int64_t count;
+};
+
+static struct lsh_tracker g_tracker;
+
+static const struct lsh_option gen_options[] = {
+    {.name = "count",
+     .type = LSH_OPT_INT,
+     .def = "100",
+     .offset = offsetof(struct gen_conf, count),
+     .help = "records"},
+    {.name = NULL},
+};
+
+static int gen_init(struct lsh_instance *ins, const void *conf)
+{
+    (void)conf;
+    lsh_tracker_init(&g_tracker, 0, NULL, NULL);
+    lsh_input_ready(ins);
+    return LSH_OK;
+}
+
+static int gen_collect(struct lsh_instance *ins)
+{
+    const struct gen_conf *c = ins->conf;
+    static int64_t         next;
+
+    if (g_tracker.issued == 0) {
+        next = 0;
+    }
+    while (next < c->count) {
+        struct lsh_batch *b = lsh_input_batch(ins);
+        int               i;
+
+        for (i = 0; i < 10 && next < c->count; i++) {
+            char *text = lsh_arena_alloc(&b->arena, 32);
+            int   n = snprintf(text, 32, "m-%04lld", (long long)next++);
+
+            lsh_batch_push(b, lsh_str_make(text, (size_t)n), 0);
+        }
+        b->ticket = lsh_tracker_issue(&g_tracker, (uint64_t)next);
+        if (lsh_input_emit(ins, b) == LSH_EAGAIN) {
+            return LSH_EAGAIN;
+        }
+    }
+    lsh_input_done(ins);
+    return LSH_OK;
+}
+
+static void gen_exit(struct lsh_instance *ins)
+{
+    (void)ins;
+    lsh_tracker_release(&g_tracker);
+}
+
+static const struct lsh_plugin gen_plugin = {
+    .name = "gen",
+    .description = "test input",
+    .kind = LSH_PLUGIN_INPUT,
+    .options = gen_options,
+    .conf_size = sizeof(struct gen_conf),
+    .init = gen_init,
+    .collect = gen_collect,
+    .exit = gen_exit,
+};
+
+const struct lsh_plugin *const lsh_plugins[] = {&gen_plugin, &out_kafka_plugin,
+                                                NULL};
+
+/* --- the mock cluster ---------------------------------------------------- */
+
+struct fx {
+    rd_kafka_t              *host; /* owns the mock cluster */
+    rd_kafka_mock_cluster_t *mc;
+    char                     topic[64];
+    char                     dlq[128];
+    uint64_t                 committed_during_outage;
+};
+
+static int setup(void **state)
+{
+    struct fx       *fx = calloc(1, sizeof(*fx));
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    char             err[256];
+    static int       n;
+
+    rd_kafka_conf_set(kc, "log_level", "0", err, sizeof(err));
+    fx->host = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
+    assert_non_null(fx->host);
+    fx->mc = rd_kafka_mock_cluster_new(fx->host, 1);
+    assert_non_null(fx->mc);
+    snprintf(fx->topic, sizeof(fx->topic), "t%d", n++);
+    rd_kafka_mock_topic_create(fx->mc, fx->topic, 1, 1);
+    snprintf(fx->dlq, sizeof(fx->dlq), "/tmp/lsh-mock-dlq-%d-%d.jsonl",
+             (int)getpid(), n);
+    unlink(fx->dlq);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *fx = *state;
+
+    rd_kafka_mock_cluster_destroy(fx->mc);
+    rd_kafka_destroy(fx->host);
+    unlink(fx->dlq);
+    free(fx);
+    return 0;
+}
+
+/* Reads the topic back; returns how many distinct records, counts dups. */
+static int consume_all(struct fx *fx, int want, int *dups)
+{
+    rd_kafka_conf_t                 *kc = rd_kafka_conf_new();
+    rd_kafka_t                      *rk;
+    rd_kafka_topic_partition_list_t *parts;
+    char                             err[256];
+    char                            *seen = calloc(1, (size_t)want + 1);
+    int                              distinct = 0;
+    int                              idle = 0;
+
+    *dups = 0;
+    rd_kafka_conf_set(kc, "bootstrap.servers",
+                      rd_kafka_mock_cluster_bootstraps(fx->mc), err,
+                      sizeof(err));
+    rd_kafka_conf_set(kc, "group.id", "check", err, sizeof(err));
+    rd_kafka_conf_set(kc, "log_level", "0", err, sizeof(err));
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
+    assert_non_null(rk);
+    parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, fx->topic, 0)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    while (distinct < want && idle < 50) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        int                 i;
+
+        if (m == NULL) {
+            idle++;
+            continue;
+        }
+        if (m->err == 0 && sscanf(m->payload, "m-%d", &i) == 1 && i >= 0 &&
+            i < want) {
+            if (seen[i]) {
+                (*dups)++;
+            } else {
+                seen[i] = 1;
+                distinct++;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    free(seen);
+    return distinct;
+}
+
+/* Runs a pipeline of count records with the given extra output options. */
+static int run(struct fx *fx, int count, const char *extra,
+               void (*during)(struct lsh_timer *), int64_t at_ms)
+{
+    struct lsh_diag    d;
+    struct lsh_config *cfg;
+    struct lsh_engine *e;
+    struct lsh_buf     yaml = LSH_BUF_INIT;
+    struct lsh_timer   t;
+    int                rc;
+
+    lsh_buf_addf(&yaml,
+                 "service: {shutdown_timeout: 60s}\n"
+                 "pipelines:\n  p:\n    inputs: [{type: gen, count: %d}]\n"
+                 "    outputs:\n      - type: kafka\n"
+                 "        brokers: \"%s\"\n        topic: %s\n"
+                 "        format: raw\n        redeliver_backoff: 100ms\n"
+                 "%s",
+                 count, rd_kafka_mock_cluster_bootstraps(fx->mc), fx->topic,
+                 extra);
+    lsh_diag_init(&d);
+    cfg = lsh_config_parse("mock.yaml", yaml.ptr, yaml.len, &d);
+    lsh_buf_cstr(&d.text);
+    if (cfg == NULL) {
+        fail_msg("%s", d.text.ptr);
+    }
+    e = lsh_engine_create(cfg);
+    assert_int_equal(lsh_engine_start(e, false), LSH_OK);
+    memset(&t, 0, sizeof(t));
+    if (during != NULL) {
+        lsh_timer_start(lsh_engine_loop(e), &t, at_ms, 0, during, fx);
+    }
+    rc = lsh_engine_run(e);
+    assert_int_equal(g_tracker.committed, (uint64_t)count);
+    lsh_timer_stop(lsh_engine_loop(e), &t);
+    lsh_engine_destroy(e);
+    lsh_config_destroy(cfg);
+    lsh_diag_release(&d);
+    lsh_buf_release(&yaml);
+    return rc;
+}
+
+static void test_produce_errors(void **state)
+{
+    struct fx *fx = *state;
+    int        dups;
+
+    (void)state;
+    /* failed produce requests: librdkafka retries them itself */
+    rd_kafka_mock_push_request_errors(
+        fx->mc, PRODUCE_API, 6, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    assert_int_equal(run(fx, 500, "", NULL, 0), LSH_OK);
+    assert_int_equal(consume_all(fx, 500, &dups), 500);
+    assert_int_equal(dups, 0); /* the idempotent producer */
+}
+
+static void broker_up(struct lsh_timer *t)
+{
+    struct fx *fx = t->data;
+
+    /* nothing was acknowledged while the broker was down */
+    fx->committed_during_outage = g_tracker.committed;
+    rd_kafka_mock_broker_set_up(fx->mc, 1);
+}
+
+static void test_broker_down(void **state)
+{
+    struct fx *fx = *state;
+    int        dups;
+
+    /*
+     * The broker is down for 2.5 s, longer than message.timeout.ms: the
+     * deliveries fail and logship produces the records again.
+     */
+    rd_kafka_mock_broker_set_down(fx->mc, 1);
+    assert_int_equal(run(fx, 300,
+                         "        rdkafka: {message.timeout.ms: 1000}\n",
+                         broker_up, 2500),
+                     LSH_OK);
+    assert_int_equal(fx->committed_during_outage, 0);
+    assert_int_equal(consume_all(fx, 300, &dups), 300);
+}
+
+static void test_dead_letter(void **state)
+{
+    struct fx     *fx = *state;
+    struct lsh_buf extra = LSH_BUF_INIT;
+    FILE          *f;
+    char           line[512];
+    int            n = 0;
+    int            i;
+
+    /* every produce request fails, without end: after 2 failed deliveries
+     * a record goes to the dead-letter file and counts as delivered */
+    for (i = 0; i < 200; i++) {
+        rd_kafka_mock_push_request_errors(
+            fx->mc, PRODUCE_API, 1,
+            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    }
+    lsh_buf_addf(&extra,
+                 "        dead_letter: {path: \"%s\", after_attempts: 2}\n",
+                 fx->dlq);
+    assert_int_equal(run(fx, 20, lsh_buf_cstr(&extra), NULL, 0), LSH_OK);
+    f = fopen(fx->dlq, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        assert_non_null(strstr(line, "\"attempts\":2"));
+        assert_non_null(strstr(line, "TOPIC_AUTHORIZATION_FAILED"));
+        n++;
+    }
+    fclose(f);
+    assert_int_equal(n, 20);
+    lsh_buf_release(&extra);
+}
+
+static void test_fatal_error(void **state)
+{
+    struct fx *fx = *state;
+    int        dups;
+
+    /*
+     * An out-of-order sequence number is fatal to an idempotent producer:
+     * logship replaces the producer and produces the records again.
+     */
+    rd_kafka_mock_push_request_errors(
+        fx->mc, PRODUCE_API, 1, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(run(fx, 200, "", NULL, 0), LSH_OK);
+    assert_int_equal(consume_all(fx, 200, &dups), 200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_produce_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broker_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_error, setup, teardown),
+    };
+
+    lsh_log_level = getenv("LSH_DEBUG") ? LSH_LOG_DEBUG : LSH_LOG_WARN;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
