@@ -2,7 +2,7 @@
  * logship command line: load and check the configuration, then run it.
  *
  * Exit status: 0 after a clean stop, 1 on a runtime failure, 2 for a bad
- * configuration or command line.
+ * configuration or command line, or a corrupt checkpoint file.
  */
 #include <getopt.h>
 #include <signal.h>
