@@ -49,6 +49,7 @@ struct lsh_engine {
     struct lsh_timer         deadline;
     struct lsh_task          drain_check;
     struct lsh_timer         ckpt_timer;
+    struct lsh_timer         ckpt_soon;
     int                      lock_fd;
 };
 
@@ -280,6 +281,16 @@ static void lsh_engine_prune_checkpoints(struct lsh_engine *e)
 struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins)
 {
     return ins->pipeline->ckpt;
+}
+
+void lsh_input_ckpt_soon(struct lsh_instance *ins)
+{
+    struct lsh_engine *e = ins->engine;
+
+    if (!e->ckpt_soon.active) {
+        lsh_timer_start(e->loop, &e->ckpt_soon, 20, 0, lsh_engine_ckpt_timer,
+                        e);
+    }
 }
 
 int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
@@ -590,6 +601,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
         return;
     }
     lsh_timer_stop(e->loop, &e->ckpt_timer);
+    lsh_timer_stop(e->loop, &e->ckpt_soon);
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
         for (i = 0; i < e->npipelines; i++) {
             struct lsh_pipeline *p = &e->pipelines[i];

@@ -315,26 +315,32 @@ static void in_tail_stop(struct lsh_instance *ins)
 
 static void in_tail_exit(struct lsh_instance *ins)
 {
-    struct in_tail *t = ins->ctx;
-    size_t          i;
+    struct in_tail          *t = ins->ctx;
+    struct in_tail_counters *c;
+    size_t                   i;
 
     if (t == NULL) {
         return;
     }
     in_tail_stop(ins);
-    lsh_ins_info(ins,
-                 "%llu files opened, %llu closed, %llu rotations, %llu "
-                 "deletions, %llu truncations, %llu inotify overflows",
-                 (unsigned long long)t->c.files_opened,
-                 (unsigned long long)t->c.files_closed,
-                 (unsigned long long)t->c.rotations,
-                 (unsigned long long)t->c.deletions,
-                 (unsigned long long)t->c.truncations,
-                 (unsigned long long)t->c.overflows);
     t->exiting = true; /* the checkpoint keeps every file's position */
     while (t->all != NULL) {
         in_tail_file_free(t->all);
     }
+    c = &t->c;
+    lsh_ins_info(
+        ins,
+        "%llu files opened, %llu closed, %llu rotations, %llu "
+        "deletions, %llu truncations, %llu inotify overflows; %llu "
+        "lines, over max_line_bytes: %llu truncated, %llu skipped, "
+        "%llu split; multiline: %llu records, %llu split at a limit",
+        (unsigned long long)c->files_opened,
+        (unsigned long long)c->files_closed, (unsigned long long)c->rotations,
+        (unsigned long long)c->deletions, (unsigned long long)c->truncations,
+        (unsigned long long)c->overflows, (unsigned long long)c->lines,
+        (unsigned long long)c->truncated, (unsigned long long)c->skipped,
+        (unsigned long long)c->split, (unsigned long long)c->ml_records,
+        (unsigned long long)c->ml_split);
     in_tail_watch_stop(t);
     for (i = 0; i < t->nglobs; i++) {
         in_tail_glob_release(&t->globs[i]);

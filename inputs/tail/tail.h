@@ -113,6 +113,13 @@ struct in_tail_counters {
     uint64_t truncations;
     uint64_t overflows;
     uint64_t watch_errors;
+    /* lines, summed over files (added in when a file is freed) */
+    uint64_t lines;
+    uint64_t truncated;
+    uint64_t skipped;
+    uint64_t split;
+    uint64_t ml_records;
+    uint64_t ml_split;
 };
 
 struct in_tail {

@@ -183,6 +183,7 @@ static off_t in_tail_file_start(struct in_tail_file *f, const char *path,
     if (e == NULL && t->ckpt != NULL) {
         e = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, f->fp_len,
                          f->fp_hash, path, (uint64_t)start);
+        lsh_input_ckpt_soon(t->ins);
     }
     f->ckpt = e;
     return start;
@@ -631,6 +632,14 @@ void in_tail_file_free(struct in_tail_file *f)
     }
     if (f->lnext != NULL) {
         f->lnext->lprev = f->lprev;
+    }
+    t->c.lines += f->reader.framer.lines;
+    t->c.truncated += f->reader.framer.truncated;
+    t->c.skipped += f->reader.framer.skipped;
+    t->c.split += f->reader.framer.split;
+    if (f->reader.ml != NULL) {
+        t->c.ml_records += f->reader.ml->records;
+        t->c.ml_split += f->reader.ml->split;
     }
     if (f->ckpt != NULL && !t->exiting) {
         /* closed for good and every line delivered: nothing to resume */

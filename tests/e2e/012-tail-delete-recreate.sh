@@ -15,9 +15,19 @@ fds_before=$(fd_count)
 : >"$work/want.txt"
 reused=0
 prev_ino=
+following() {
+    grep -c "following '$work/logs/app.log'" "$work/logship.err" || true
+}
+following_more() {
+    [ "$(following)" -gt "$1" ]
+}
 for round in $(seq 1 20); do
     f="$work/logs/app.log"
+    before=$(following)
     seq -f "r$round-%05g" 1 500 >"$f"
+    # deleted while being read: logship has opened it (a file deleted
+    # before anyone opened it cannot be read by anyone)
+    wait_for 10 "round $round: app.log followed" following_more "$before"
     ino=$(stat -c %i "$f")
     [ "$ino" = "$prev_ino" ] && reused=$((reused + 1))
     prev_ino=$ino

@@ -49,4 +49,10 @@ for mode in truncate skip split; do
     check_topic ordered "$t" "$work/want-$mode.txt"
 done
 stop_logship TERM 20
+# each over-long line counted once, in its pipeline's mode
+for mode in truncate skip split; do
+    n=2
+    grep -q "^.*$mode/input.tail: .* $([ $mode = truncate ] && echo $n || echo 0) truncated, $([ $mode = skip ] && echo $n || echo 0) skipped, $([ $mode = split ] && echo $n || echo 0) split" "$work/logship.err" ||
+        fail "counters of $mode: $(grep "$mode/input.tail: .*lines" "$work/logship.err")"
+done
 pass
