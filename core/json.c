@@ -198,25 +198,52 @@ size_t lsh_time_rfc3339_ms(int64_t ns, char out[LSH_RFC3339_MS_LEN + 1])
 void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
                      const struct lsh_record *r, struct lsh_str host)
 {
-    char     ts[LSH_RFC3339_MS_LEN + 1];
-    uint32_t i;
+    const struct lsh_field *over[LSH_B_COUNT] = { NULL, NULL, NULL, NULL };
+    char                    ts[LSH_RFC3339_MS_LEN + 1];
+    uint32_t                i;
+    int                     k;
 
-    lsh_buf_add(out, "{\"time\":\"", 9);
-    lsh_buf_add(out, ts, lsh_time_rfc3339_ms(r->time_ns, ts));
-    lsh_buf_addc(out, '"');
-    if (!(r->flags & LSH_REC_NO_BODY)) {
+    for (i = 0; i < r->nfields; i++) {
+        k = lsh_builtin(r->fields[i].name);
+        if (k >= 0) {
+            over[k] = &r->fields[i];
+        }
+    }
+    lsh_buf_add(out, "{\"time\":", 8);
+    if (over[LSH_B_TIME] != NULL) {
+        lsh_json_value(out, &over[LSH_B_TIME]->v);
+    } else {
+        lsh_buf_addc(out, '"');
+        lsh_buf_add(out, ts, lsh_time_rfc3339_ms(r->time_ns, ts));
+        lsh_buf_addc(out, '"');
+    }
+    if (over[LSH_B_BODY] != NULL) {
+        lsh_buf_add(out, ",\"body\":", 8);
+        lsh_json_value(out, &over[LSH_B_BODY]->v);
+    } else if (!(r->flags & LSH_REC_NO_BODY)) {
         lsh_buf_add(out, ",\"body\":", 8);
         lsh_json_str(out, r->body.ptr, r->body.len);
     }
-    if (b->path.len > 0) {
+    if (over[LSH_B_PATH] != NULL) {
+        lsh_buf_add(out, ",\"path\":", 8);
+        lsh_json_value(out, &over[LSH_B_PATH]->v);
+    } else if (b->path.len > 0 && !(r->flags & LSH_REC_NO_PATH)) {
         lsh_buf_add(out, ",\"path\":", 8);
         lsh_json_str(out, b->path.ptr, b->path.len);
     }
-    lsh_buf_add(out, ",\"host\":", 8);
-    lsh_json_str(out, host.ptr, host.len);
+    if (over[LSH_B_HOST] != NULL) {
+        lsh_buf_add(out, ",\"host\":", 8);
+        lsh_json_value(out, &over[LSH_B_HOST]->v);
+    } else if (!(r->flags & LSH_REC_NO_HOST)) {
+        lsh_buf_add(out, ",\"host\":", 8);
+        lsh_json_str(out, host.ptr, host.len);
+    }
     for (i = 0; i < r->nfields; i++) {
         const struct lsh_field *f = &r->fields[i];
 
+        if (f->name.len == 4 && lsh_builtin(f->name) >= 0) {
+            continue; /* written above, in the built-in's place */
+        }
         lsh_buf_addc(out, ',');
         lsh_json_str(out, f->name.ptr, f->name.len);
         lsh_buf_addc(out, ':');

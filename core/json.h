@@ -23,7 +23,8 @@ void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v);
 /*
  * Appends the record as one JSON object: "time" (RFC 3339, milliseconds,
  * UTC), "body" (unless removed), "path" (unless the source has none),
- * "host", then the named fields in order.
+ * "host", then the named fields in order.  A field named time, body, path
+ * or host takes the place of the built-in value.
  */
 void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
                      const struct lsh_record *r, struct lsh_str host);

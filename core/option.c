@@ -395,10 +395,64 @@ static int lsh_opt_scalar(struct lsh_optctx *c, const struct lsh_option *o,
     }
 }
 
+/*
+ * Compiles one item of a list or map option as o->item says.  what names
+ * the item in errors ("list item 2", "key 'level'").
+ */
+static int lsh_opt_item(struct lsh_optctx *c, const struct lsh_option *o,
+                        const struct lsh_mark *m, const char *what,
+                        const char *text, void **obj)
+{
+    char        err[256];
+    const char *terr;
+    size_t      at = 0;
+
+    *obj = NULL;
+    if (o->item == LSH_OPT_REGEX) {
+        *obj = lsh_regex_compile(text, err, sizeof(err), &at);
+        if (*obj == NULL) {
+            return lsh_opt_err(c, m, o, "%s: invalid regex: %s at offset %zu "
+                               "in '%s'", what, err, at, text);
+        }
+    } else if (o->item == LSH_OPT_TEMPLATE) {
+        *obj = lsh_tpl_compile(text, &terr, &at);
+        if (*obj == NULL) {
+            return lsh_opt_err(c, m, o, "%s: %s at offset %zu in '%s'", what,
+                               terr, at, text);
+        }
+    }
+    return LSH_OK;
+}
+
+static void lsh_opt_item_free(const struct lsh_option *o, void *obj)
+{
+    if (o->item == LSH_OPT_REGEX) {
+        lsh_regex_destroy(obj);
+    } else if (o->item == LSH_OPT_TEMPLATE) {
+        lsh_tpl_destroy(obj);
+    }
+}
+
 static void lsh_strlist_add(struct lsh_strlist *l, const char *s)
 {
     l->v = lsh_realloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->objs = lsh_realloc(l->objs, (l->n + 1) * sizeof(*l->objs));
+    l->objs[l->n] = NULL;
     l->v[l->n++] = lsh_strdup(s);
+}
+
+static int lsh_strlist_compile(struct lsh_optctx *c,
+                               const struct lsh_option *o,
+                               const struct lsh_mark *m,
+                               struct lsh_strlist *l)
+{
+    char what[32];
+
+    if (o->item != LSH_OPT_REGEX && o->item != LSH_OPT_TEMPLATE) {
+        return LSH_OK;
+    }
+    snprintf(what, sizeof(what), "list item %zu", l->n);
+    return lsh_opt_item(c, o, m, what, l->v[l->n - 1], &l->objs[l->n - 1]);
 }
 
 static int lsh_opt_strlist(struct lsh_optctx *c, const struct lsh_option *o,
@@ -411,7 +465,7 @@ static int lsh_opt_strlist(struct lsh_optctx *c, const struct lsh_option *o,
     }
     if (n->type == LSH_NODE_SCALAR) {
         lsh_strlist_add(l, n->value);
-        return LSH_OK;
+        return lsh_strlist_compile(c, o, &n->mark, l);
     }
     if (n->type != LSH_NODE_SEQ) {
         return lsh_opt_err(c, &n->mark, o,
@@ -431,6 +485,9 @@ static int lsh_opt_strlist(struct lsh_optctx *c, const struct lsh_option *o,
                                i + 1, it->error);
         }
         lsh_strlist_add(l, it->value);
+        if (lsh_strlist_compile(c, o, &it->mark, l) != LSH_OK) {
+            return LSH_EINVAL;
+        }
     }
     return LSH_OK;
 }
@@ -446,6 +503,7 @@ static int lsh_opt_map(struct lsh_optctx *c, const struct lsh_option *o,
     }
     kv->keys = lsh_calloc(n->npairs, sizeof(*kv->keys));
     kv->vals = lsh_calloc(n->npairs, sizeof(*kv->vals));
+    kv->objs = lsh_calloc(n->npairs, sizeof(*kv->objs));
     kv->marks = lsh_calloc(n->npairs, sizeof(*kv->marks));
     for (i = 0; i < n->npairs; i++) {
         const struct lsh_node *v = n->pairs[i].value;
@@ -463,6 +521,15 @@ static int lsh_opt_map(struct lsh_optctx *c, const struct lsh_option *o,
         kv->vals[kv->n] = lsh_strdup(v->value);
         kv->marks[kv->n] = v->mark;
         kv->n++;
+        if (o->item == LSH_OPT_REGEX || o->item == LSH_OPT_TEMPLATE) {
+            char what[160];
+
+            snprintf(what, sizeof(what), "key '%.100s'", kv->keys[kv->n - 1]);
+            if (lsh_opt_item(c, o, &v->mark, what, v->value,
+                             &kv->objs[kv->n - 1]) != LSH_OK) {
+                return LSH_EINVAL;
+            }
+        }
     }
     return LSH_OK;
 }
@@ -612,9 +679,12 @@ void lsh_opt_release(const struct lsh_option *table, void *conf)
 
             for (i = 0; i < l->n; i++) {
                 free(l->v[i]);
+                lsh_opt_item_free(o, l->objs[i]);
             }
             free(l->v);
+            free(l->objs);
             l->v = NULL;
+            l->objs = NULL;
             l->n = 0;
             break;
         }
@@ -632,9 +702,11 @@ void lsh_opt_release(const struct lsh_option *table, void *conf)
             for (i = 0; i < kv->n; i++) {
                 free(kv->keys[i]);
                 free(kv->vals[i]);
+                lsh_opt_item_free(o, kv->objs[i]);
             }
             free(kv->keys);
             free(kv->vals);
+            free(kv->objs);
             free(kv->marks);
             memset(kv, 0, sizeof(*kv));
             break;
@@ -758,6 +830,9 @@ static void lsh_opt_doc_rows(const struct lsh_option *table, const char *prefix,
     for (o = table; o->name != NULL; o++) {
         lsh_buf_addf(out, "| `%s%s` | %s", prefix, o->name,
                      lsh_opt_type_names[o->type]);
+        if (o->item == LSH_OPT_REGEX || o->item == LSH_OPT_TEMPLATE) {
+            lsh_buf_addf(out, " (each a %s)", lsh_opt_type_names[o->item]);
+        }
         if (o->type == LSH_OPT_ENUM) {
             lsh_buf_adds(out, " `");
             lsh_join_values(out, o->values);

@@ -43,16 +43,23 @@ struct lsh_option {
     const char              *help;
     const struct lsh_option *sub;      /* SUB: nested table */
     size_t                   sub_size; /* SUB: size of nested struct */
+    /*
+     * STRLIST and MAP: LSH_OPT_REGEX or LSH_OPT_TEMPLATE compiles every
+     * item (into objs[]), with errors at the item's position.
+     */
+    enum lsh_opt_type        item;
 };
 
 struct lsh_strlist {
     char **v;
+    void **objs; /* compiled items (option item), else NULL */
     size_t n;
 };
 
 struct lsh_kvlist {
     char           **keys;
     char           **vals;
+    void           **objs; /* compiled values (option item), else NULL */
     struct lsh_mark *marks; /* of each value */
     size_t           n;
 };

@@ -11,6 +11,28 @@
 
 #define LSH_BATCH_ARENA_CHUNK (64 * 1024)
 
+const struct lsh_str lsh_builtin_names[LSH_B_COUNT] = {
+    [LSH_B_TIME] = LSH_STR_LIT("time"),
+    [LSH_B_BODY] = LSH_STR_LIT("body"),
+    [LSH_B_PATH] = LSH_STR_LIT("path"),
+    [LSH_B_HOST] = LSH_STR_LIT("host"),
+};
+
+int lsh_builtin(struct lsh_str name)
+{
+    int i;
+
+    if (name.len != 4) {
+        return -1;
+    }
+    for (i = 0; i < LSH_B_COUNT; i++) {
+        if (memcmp(name.ptr, lsh_builtin_names[i].ptr, 4) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 void lsh_batch_init(struct lsh_batch *b)
 {
     memset(b, 0, sizeof(*b));

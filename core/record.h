@@ -44,6 +44,25 @@ struct lsh_field {
 #define LSH_REC_DROPPED   0x1u /* removed by a filter; outputs skip it */
 #define LSH_REC_NO_BODY   0x2u /* body removed by a filter */
 #define LSH_REC_TRUNCATED 0x4u /* body cut at max_line_bytes */
+#define LSH_REC_NO_PATH   0x8u /* path removed by a filter */
+#define LSH_REC_NO_HOST   0x10u /* host removed by a filter */
+
+/*
+ * The built-in values every record has.  A field with one of these names
+ * replaces the built-in value (in JSON output and templates): a parsed
+ * "time" string, a "body" cut down by a parser, a host set by modify.
+ */
+enum lsh_builtin {
+    LSH_B_TIME,
+    LSH_B_BODY,
+    LSH_B_PATH,
+    LSH_B_HOST,
+    LSH_B_COUNT,
+};
+
+/* The built-in index of name, or -1. */
+int lsh_builtin(struct lsh_str name);
+extern const struct lsh_str lsh_builtin_names[LSH_B_COUNT];
 
 struct lsh_record {
     int64_t           time_ns; /* UTC, nanoseconds since the epoch */

@@ -38,4 +38,15 @@ void lsh_regex_limits(struct lsh_regex *re, uint32_t match_limit,
  */
 int lsh_regex_match(struct lsh_regex *re, const char *subject, size_t len);
 
+/* Named groups, in the order of their numbers. */
+size_t         lsh_regex_ngroups(const struct lsh_regex *re);
+struct lsh_str lsh_regex_group_name(const struct lsh_regex *re, size_t i);
+
+/*
+ * After a match: the span of named group i in the subject.  Returns false
+ * if the group did not take part in the match.
+ */
+bool lsh_regex_group(const struct lsh_regex *re, size_t i, size_t *start,
+                     size_t *end);
+
 #endif

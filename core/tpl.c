@@ -12,11 +12,7 @@
 
 enum lsh_tpl_kind {
     LSH_TPL_LIT,
-    LSH_TPL_FIELD,
-    LSH_TPL_TIME,
-    LSH_TPL_BODY,
-    LSH_TPL_PATH,
-    LSH_TPL_HOST,
+    LSH_TPL_REF, /* a field or built-in, resolved by name per record */
 };
 
 struct lsh_tpl_seg {
@@ -32,16 +28,6 @@ struct lsh_tpl {
     bool                is_const;
 };
 
-static const struct {
-    const char       *name;
-    enum lsh_tpl_kind kind;
-} lsh_tpl_builtins[] = {
-    {"time", LSH_TPL_TIME},
-    {"body", LSH_TPL_BODY},
-    {"path", LSH_TPL_PATH},
-    {"host", LSH_TPL_HOST},
-};
-
 static void lsh_tpl_push(struct lsh_tpl *t, size_t *cap, enum lsh_tpl_kind kind,
                          const char *p, size_t n)
 {
@@ -54,19 +40,6 @@ static void lsh_tpl_push(struct lsh_tpl *t, size_t *cap, enum lsh_tpl_kind kind,
 static bool lsh_tpl_space(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static enum lsh_tpl_kind lsh_tpl_ref_kind(const char *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < LSH_ARRAY_SIZE(lsh_tpl_builtins); i++) {
-        if (strlen(lsh_tpl_builtins[i].name) == n &&
-            memcmp(lsh_tpl_builtins[i].name, p, n) == 0) {
-            return lsh_tpl_builtins[i].kind;
-        }
-    }
-    return LSH_TPL_FIELD;
 }
 
 struct lsh_tpl *lsh_tpl_compile(const char *src, const char **err, size_t *at)
@@ -110,8 +83,7 @@ struct lsh_tpl *lsh_tpl_compile(const char *src, const char **err, size_t *at)
                 goto err;
             }
         }
-        lsh_tpl_push(t, &cap, lsh_tpl_ref_kind(name, (size_t)(end - name)),
-                     name, (size_t)(end - name));
+        lsh_tpl_push(t, &cap, LSH_TPL_REF, name, (size_t)(end - name));
         t->is_const = false;
         p = close + 2;
     }
@@ -179,49 +151,68 @@ void lsh_tpl_value(struct lsh_buf *out, const struct lsh_value *v)
     }
 }
 
+bool lsh_record_text(const struct lsh_batch *b, const struct lsh_record *r,
+                     struct lsh_str name, struct lsh_str host,
+                     struct lsh_buf *scratch, struct lsh_str *out)
+{
+    const struct lsh_field *f = lsh_record_field(r, name);
+    size_t                  start = scratch->len;
+    char                    ts[LSH_RFC3339_MS_LEN + 1];
+
+    if (f != NULL) {
+        if (f->v.type == LSH_V_NULL) {
+            return false;
+        }
+        if (f->v.type == LSH_V_STR || f->v.type == LSH_V_JSON) {
+            *out = f->v.s;
+            return true;
+        }
+        lsh_tpl_value(scratch, &f->v);
+        *out = lsh_str_make(scratch->ptr + start, scratch->len - start);
+        return true;
+    }
+    switch (lsh_builtin(name)) {
+    case LSH_B_TIME:
+        lsh_buf_add(scratch, ts, lsh_time_rfc3339_ms(r->time_ns, ts));
+        *out = lsh_str_make(scratch->ptr + start, scratch->len - start);
+        return true;
+    case LSH_B_BODY:
+        *out = r->body;
+        return !(r->flags & LSH_REC_NO_BODY);
+    case LSH_B_PATH:
+        *out = b->path;
+        return b->path.len > 0 && !(r->flags & LSH_REC_NO_PATH);
+    case LSH_B_HOST:
+        *out = host;
+        return !(r->flags & LSH_REC_NO_HOST);
+    default:
+        return false;
+    }
+}
+
 size_t lsh_tpl_render(const struct lsh_tpl *t, const struct lsh_batch *b,
                       const struct lsh_record *r, struct lsh_str host,
                       struct lsh_buf *out)
 {
-    size_t                  missing = 0;
-    size_t                  i;
-    char                    ts[LSH_RFC3339_MS_LEN + 1];
-    const struct lsh_field *f;
+    size_t missing = 0;
+    size_t i;
 
     for (i = 0; i < t->nsegs; i++) {
         const struct lsh_tpl_seg *s = &t->segs[i];
+        size_t                    mark = out->len;
+        struct lsh_str            v;
 
-        switch (s->kind) {
-        case LSH_TPL_LIT:
+        if (s->kind == LSH_TPL_LIT) {
             lsh_buf_add(out, s->s.ptr, s->s.len);
-            break;
-        case LSH_TPL_FIELD:
-            f = lsh_record_field(r, s->s);
-            if (f == NULL || f->v.type == LSH_V_NULL) {
-                missing++;
-            } else {
-                lsh_tpl_value(out, &f->v);
-            }
-            break;
-        case LSH_TPL_TIME:
-            lsh_buf_add(out, ts, lsh_time_rfc3339_ms(r->time_ns, ts));
-            break;
-        case LSH_TPL_BODY:
-            if (r->flags & LSH_REC_NO_BODY) {
-                missing++;
-            } else {
-                lsh_buf_add(out, r->body.ptr, r->body.len);
-            }
-            break;
-        case LSH_TPL_PATH:
-            if (b->path.len == 0) {
-                missing++;
-            }
-            lsh_buf_add(out, b->path.ptr, b->path.len);
-            break;
-        case LSH_TPL_HOST:
-            lsh_buf_add(out, host.ptr, host.len);
-            break;
+            continue;
+        }
+        /* the value is appended in place when it must be formatted */
+        if (!lsh_record_text(b, r, s->s, host, out, &v)) {
+            missing++;
+            continue;
+        }
+        if (out->len == mark) {
+            lsh_buf_add(out, v.ptr, v.len);
         }
     }
     return missing;

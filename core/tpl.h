@@ -2,8 +2,8 @@
  * Templates over record fields: "logs-{{service}}", "{{ns}}/{{pod}}".
  *
  * "{{name}}" (spaces inside the braces are ignored) refers to a field of
- * the record.  The names time, body, path and host always refer to the
- * record's built-in values.  There is no escape: "{{" always opens a
+ * the record.  time, body, path and host are the record's built-in
+ * values, unless a field of that name replaces them.  There is no escape: "{{" always opens a
  * reference.  "${...}" is never seen here; it was resolved from the
  * environment when the configuration loaded.
  *
@@ -43,5 +43,15 @@ size_t lsh_tpl_render(const struct lsh_tpl *t, const struct lsh_batch *b,
 
 /* Appends a value as template text: strings raw, numbers in decimal. */
 void lsh_tpl_value(struct lsh_buf *out, const struct lsh_value *v);
+
+/*
+ * The text of name for record r: its field (numbers in decimal), or the
+ * built-in of that name.  Text that must be formatted is appended to
+ * scratch, which must not change until *out is used.  Returns false if
+ * the record has no such value (a missing or null field, a removed body).
+ */
+bool lsh_record_text(const struct lsh_batch *b, const struct lsh_record *r,
+                     struct lsh_str name, struct lsh_str host,
+                     struct lsh_buf *scratch, struct lsh_str *out);
 
 #endif
