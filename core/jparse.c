@@ -140,8 +140,8 @@ static const char *lsh_jp_value(struct lsh_jp *j, const char *p, int depth,
                                 struct lsh_jvalue *v);
 
 /* An object or array starting at p; returns the byte after it. */
-static const char *lsh_jp_container(struct lsh_jp *j, const char *p,
-                                    int depth, bool object)
+static const char *lsh_jp_container(struct lsh_jp *j, const char *p, int depth,
+                                    bool object)
 {
     char              close = object ? '}' : ']';
     struct lsh_jvalue v;
@@ -248,7 +248,7 @@ static const char *lsh_jp_value(struct lsh_jp *j, const char *p, int depth,
 int lsh_jparse_object(const char *text, size_t n, lsh_jmember_cb fn, void *arg,
                       const char **err, size_t *at)
 {
-    struct lsh_jp     j = { text, text + n, text, NULL, NULL };
+    struct lsh_jp     j = {text, text + n, text, NULL, NULL};
     const char       *p = lsh_jp_ws(text, j.end);
     struct lsh_jvalue k;
     struct lsh_jvalue v;

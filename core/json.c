@@ -198,7 +198,7 @@ size_t lsh_time_rfc3339_ms(int64_t ns, char out[LSH_RFC3339_MS_LEN + 1])
 void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
                      const struct lsh_record *r, struct lsh_str host)
 {
-    const struct lsh_field *over[LSH_B_COUNT] = { NULL, NULL, NULL, NULL };
+    const struct lsh_field *over[LSH_B_COUNT] = {NULL, NULL, NULL, NULL};
     char                    ts[LSH_RFC3339_MS_LEN + 1];
     uint32_t                i;
     int                     k;

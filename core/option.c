@@ -411,8 +411,10 @@ static int lsh_opt_item(struct lsh_optctx *c, const struct lsh_option *o,
     if (o->item == LSH_OPT_REGEX) {
         *obj = lsh_regex_compile(text, err, sizeof(err), &at);
         if (*obj == NULL) {
-            return lsh_opt_err(c, m, o, "%s: invalid regex: %s at offset %zu "
-                               "in '%s'", what, err, at, text);
+            return lsh_opt_err(c, m, o,
+                               "%s: invalid regex: %s at offset %zu "
+                               "in '%s'",
+                               what, err, at, text);
         }
     } else if (o->item == LSH_OPT_TEMPLATE) {
         *obj = lsh_tpl_compile(text, &terr, &at);
@@ -441,10 +443,8 @@ static void lsh_strlist_add(struct lsh_strlist *l, const char *s)
     l->v[l->n++] = lsh_strdup(s);
 }
 
-static int lsh_strlist_compile(struct lsh_optctx *c,
-                               const struct lsh_option *o,
-                               const struct lsh_mark *m,
-                               struct lsh_strlist *l)
+static int lsh_strlist_compile(struct lsh_optctx *c, const struct lsh_option *o,
+                               const struct lsh_mark *m, struct lsh_strlist *l)
 {
     char what[32];
 

@@ -47,7 +47,7 @@ struct lsh_option {
      * STRLIST and MAP: LSH_OPT_REGEX or LSH_OPT_TEMPLATE compiles every
      * item (into objs[]), with errors at the item's position.
      */
-    enum lsh_opt_type        item;
+    enum lsh_opt_type item;
 };
 
 struct lsh_strlist {
@@ -59,7 +59,7 @@ struct lsh_strlist {
 struct lsh_kvlist {
     char           **keys;
     char           **vals;
-    void           **objs; /* compiled values (option item), else NULL */
+    void           **objs;  /* compiled values (option item), else NULL */
     struct lsh_mark *marks; /* of each value */
     size_t           n;
 };

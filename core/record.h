@@ -41,10 +41,10 @@ struct lsh_field {
 };
 
 /* record flags */
-#define LSH_REC_DROPPED   0x1u /* removed by a filter; outputs skip it */
-#define LSH_REC_NO_BODY   0x2u /* body removed by a filter */
-#define LSH_REC_TRUNCATED 0x4u /* body cut at max_line_bytes */
-#define LSH_REC_NO_PATH   0x8u /* path removed by a filter */
+#define LSH_REC_DROPPED   0x1u  /* removed by a filter; outputs skip it */
+#define LSH_REC_NO_BODY   0x2u  /* body removed by a filter */
+#define LSH_REC_TRUNCATED 0x4u  /* body cut at max_line_bytes */
+#define LSH_REC_NO_PATH   0x8u  /* path removed by a filter */
 #define LSH_REC_NO_HOST   0x10u /* host removed by a filter */
 
 /*
@@ -61,7 +61,7 @@ enum lsh_builtin {
 };
 
 /* The built-in index of name, or -1. */
-int lsh_builtin(struct lsh_str name);
+int                         lsh_builtin(struct lsh_str name);
 extern const struct lsh_str lsh_builtin_names[LSH_B_COUNT];
 
 struct lsh_record {

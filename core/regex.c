@@ -37,11 +37,11 @@ static int lsh_regex_group_cmp(const void *a, const void *b)
 /* Reads the name table: each entry is a 2-byte number, then the name. */
 static void lsh_regex_load_names(struct lsh_regex *re)
 {
-    uint32_t    count = 0;
-    uint32_t    size = 0;
-    PCRE2_SPTR  table = NULL;
-    uint32_t    i;
-    char       *p;
+    uint32_t   count = 0;
+    uint32_t   size = 0;
+    PCRE2_SPTR table = NULL;
+    uint32_t   i;
+    char      *p;
 
     pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
     if (count == 0) {

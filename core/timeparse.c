@@ -14,9 +14,9 @@ int lsh_timefmt_compile(struct lsh_timefmt *f, const char *spec,
         const char           *name;
         enum lsh_timefmt_kind kind;
     } named[] = {
-        { "iso8601", LSH_TIME_ISO8601 },   { "rfc3339", LSH_TIME_ISO8601 },
-        { "epoch", LSH_TIME_EPOCH },       { "epoch_ms", LSH_TIME_EPOCH_MS },
-        { "epoch_us", LSH_TIME_EPOCH_US }, { "epoch_ns", LSH_TIME_EPOCH_NS },
+        {"iso8601", LSH_TIME_ISO8601},   {"rfc3339", LSH_TIME_ISO8601},
+        {"epoch", LSH_TIME_EPOCH},       {"epoch_ms", LSH_TIME_EPOCH_MS},
+        {"epoch_us", LSH_TIME_EPOCH_US}, {"epoch_ns", LSH_TIME_EPOCH_NS},
     };
     const char *pct;
     size_t      i;
@@ -115,9 +115,8 @@ int lsh_time_parse_iso8601(const char *s, size_t n, int64_t *ns)
         (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
         s[16] != ':' || !lsh_digits(s, 4, &y) || !lsh_digits(s + 5, 2, &mo) ||
         !lsh_digits(s + 8, 2, &d) || !lsh_digits(s + 11, 2, &h) ||
-        !lsh_digits(s + 14, 2, &mi) || !lsh_digits(s + 17, 2, &sec) ||
-        mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60) {
+        !lsh_digits(s + 14, 2, &mi) || !lsh_digits(s + 17, 2, &sec) || mo < 1 ||
+        mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
         return LSH_EINVAL;
     }
     if (i < n && (s[i] == '.' || s[i] == ',')) {

@@ -3,9 +3,9 @@
  *
  * "{{name}}" (spaces inside the braces are ignored) refers to a field of
  * the record.  time, body, path and host are the record's built-in
- * values, unless a field of that name replaces them.  There is no escape: "{{" always opens a
- * reference.  "${...}" is never seen here; it was resolved from the
- * environment when the configuration loaded.
+ * values, unless a field of that name replaces them.  There is no escape: "{{"
+ * always opens a reference.  "${...}" is never seen here; it was resolved from
+ * the environment when the configuration loaded.
  *
  * Templates are compiled once when the configuration loads and rendered
  * per record into a caller-owned buffer; rendering allocates nothing once

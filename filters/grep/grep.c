@@ -32,27 +32,41 @@ struct flt_grep {
     uint64_t                    limit_hits;
 };
 
-static const char *const flt_grep_logics[] = { "and", "or", NULL };
+static const char *const flt_grep_logics[] = {"and", "or", NULL};
 
 static const struct lsh_option flt_grep_options[] = {
-    { .name = "include", .type = LSH_OPT_MAP, .item = LSH_OPT_REGEX,
-      .offset = offsetof(struct flt_grep_conf, include),
-      .help = "Field to PCRE2 regex: records must match (see logic)." },
-    { .name = "exclude", .type = LSH_OPT_MAP, .item = LSH_OPT_REGEX,
-      .offset = offsetof(struct flt_grep_conf, exclude),
-      .help = "Field to PCRE2 regex: a record any of them matches is "
-              "dropped." },
-    { .name = "logic", .type = LSH_OPT_ENUM, .def = "and",
-      .offset = offsetof(struct flt_grep_conf, logic),
-      .values = flt_grep_logics,
-      .help = "and: every include rule must match; or: one is enough." },
-    { .name = "match_limit", .type = LSH_OPT_INT, .def = "100000",
-      .offset = offsetof(struct flt_grep_conf, match_limit), .min = 100,
-      .max = 100000000, .help = "PCRE2 match limit." },
-    { .name = "depth_limit", .type = LSH_OPT_INT, .def = "10000",
-      .offset = offsetof(struct flt_grep_conf, depth_limit), .min = 10,
-      .max = 10000000, .help = "PCRE2 depth limit." },
-    { .name = NULL },
+    {.name = "include",
+     .type = LSH_OPT_MAP,
+     .item = LSH_OPT_REGEX,
+     .offset = offsetof(struct flt_grep_conf, include),
+     .help = "Field to PCRE2 regex: records must match (see logic)."},
+    {.name = "exclude",
+     .type = LSH_OPT_MAP,
+     .item = LSH_OPT_REGEX,
+     .offset = offsetof(struct flt_grep_conf, exclude),
+     .help = "Field to PCRE2 regex: a record any of them matches is "
+             "dropped."},
+    {.name = "logic",
+     .type = LSH_OPT_ENUM,
+     .def = "and",
+     .offset = offsetof(struct flt_grep_conf, logic),
+     .values = flt_grep_logics,
+     .help = "and: every include rule must match; or: one is enough."},
+    {.name = "match_limit",
+     .type = LSH_OPT_INT,
+     .def = "100000",
+     .offset = offsetof(struct flt_grep_conf, match_limit),
+     .min = 100,
+     .max = 100000000,
+     .help = "PCRE2 match limit."},
+    {.name = "depth_limit",
+     .type = LSH_OPT_INT,
+     .def = "10000",
+     .offset = offsetof(struct flt_grep_conf, depth_limit),
+     .min = 10,
+     .max = 10000000,
+     .help = "PCRE2 depth limit."},
+    {.name = NULL},
 };
 
 static int flt_grep_validate(const void *conf, struct lsh_diag *d)
@@ -66,7 +80,7 @@ static int flt_grep_validate(const void *conf, struct lsh_diag *d)
 }
 
 static void flt_grep_limits(const struct flt_grep_conf *c,
-                            const struct lsh_kvlist *kv)
+                            const struct lsh_kvlist    *kv)
 {
     size_t i;
 

@@ -26,20 +26,25 @@ struct flt_modify {
 };
 
 static const struct lsh_option flt_modify_options[] = {
-    { .name = "rename", .type = LSH_OPT_MAP,
-      .offset = offsetof(struct flt_modify_conf, rename),
-      .help = "Old name to new name (a field there is replaced)." },
-    { .name = "copy", .type = LSH_OPT_MAP,
-      .offset = offsetof(struct flt_modify_conf, copy),
-      .help = "Source to destination." },
-    { .name = "set", .type = LSH_OPT_MAP, .item = LSH_OPT_TEMPLATE,
-      .offset = offsetof(struct flt_modify_conf, set),
-      .help = "Field to value; values are templates over the record's "
-              "fields ({{name}}), rendered after rename and copy." },
-    { .name = "remove", .type = LSH_OPT_STRLIST,
-      .offset = offsetof(struct flt_modify_conf, remove),
-      .help = "Fields to remove (also body, path or host)." },
-    { .name = NULL },
+    {.name = "rename",
+     .type = LSH_OPT_MAP,
+     .offset = offsetof(struct flt_modify_conf, rename),
+     .help = "Old name to new name (a field there is replaced)."},
+    {.name = "copy",
+     .type = LSH_OPT_MAP,
+     .offset = offsetof(struct flt_modify_conf, copy),
+     .help = "Source to destination."},
+    {.name = "set",
+     .type = LSH_OPT_MAP,
+     .item = LSH_OPT_TEMPLATE,
+     .offset = offsetof(struct flt_modify_conf, set),
+     .help = "Field to value; values are templates over the record's "
+             "fields ({{name}}), rendered after rename and copy."},
+    {.name = "remove",
+     .type = LSH_OPT_STRLIST,
+     .offset = offsetof(struct flt_modify_conf, remove),
+     .help = "Fields to remove (also body, path or host)."},
+    {.name = NULL},
 };
 
 static int flt_modify_validate(const void *conf, struct lsh_diag *d)
@@ -151,9 +156,9 @@ static void flt_modify_record(struct flt_modify *m, struct lsh_batch *b,
         } else {
             lsh_buf_reset(&m->scratch);
             lsh_tpl_render(t, b, r, lsh_host(), &m->scratch);
-            text = lsh_str_make(lsh_arena_memdup(&b->arena, m->scratch.ptr,
-                                                 m->scratch.len),
-                                m->scratch.len);
+            text = lsh_str_make(
+                lsh_arena_memdup(&b->arena, m->scratch.ptr, m->scratch.len),
+                m->scratch.len);
         }
         lsh_record_set(b, r, flt_modify_name(c->set.keys[i]),
                        lsh_value_str(text));

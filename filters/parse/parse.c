@@ -67,77 +67,105 @@ struct flt_parse {
     struct flt_parse_stats       s;
 };
 
-static const char *const flt_parse_formats[] = { "regex", "json", NULL };
-static const char *const flt_parse_mismatches[] = { "keep", "drop", "tag",
-                                                    NULL };
-static const char *const flt_parse_nesteds[] = { "json", "flatten", NULL };
-static const char *const flt_parse_types[] = { "string", "int", "float",
-                                               "bool", NULL };
+static const char *const flt_parse_formats[] = {"regex", "json", NULL};
+static const char *const flt_parse_mismatches[] = {"keep", "drop", "tag", NULL};
+static const char *const flt_parse_nesteds[] = {"json", "flatten", NULL};
+static const char *const flt_parse_types[] = {"string", "int", "float", "bool",
+                                              NULL};
 
 static const struct lsh_option flt_parse_time_options[] = {
-    { .name = "field", .type = LSH_OPT_STR, .flags = LSH_OPT_REQUIRED,
-      .offset = offsetof(struct flt_parse_time_conf, field),
-      .help = "The field holding the time (a group or a JSON key)." },
-    { .name = "format", .type = LSH_OPT_STR, .def = "iso8601",
-      .offset = offsetof(struct flt_parse_time_conf, format),
-      .help = "iso8601, epoch, epoch_ms, epoch_us, epoch_ns, or a strptime "
-              "format where %f is a fraction of a second. Fractions are "
-              "kept to the nanosecond." },
-    { .name = "keep", .type = LSH_OPT_BOOL, .def = "false",
-      .offset = offsetof(struct flt_parse_time_conf, keep),
-      .help = "Keep the field after setting the record's time from it." },
-    { .name = NULL },
+    {.name = "field",
+     .type = LSH_OPT_STR,
+     .flags = LSH_OPT_REQUIRED,
+     .offset = offsetof(struct flt_parse_time_conf, field),
+     .help = "The field holding the time (a group or a JSON key)."},
+    {.name = "format",
+     .type = LSH_OPT_STR,
+     .def = "iso8601",
+     .offset = offsetof(struct flt_parse_time_conf, format),
+     .help = "iso8601, epoch, epoch_ms, epoch_us, epoch_ns, or a strptime "
+             "format where %f is a fraction of a second. Fractions are "
+             "kept to the nanosecond."},
+    {.name = "keep",
+     .type = LSH_OPT_BOOL,
+     .def = "false",
+     .offset = offsetof(struct flt_parse_time_conf, keep),
+     .help = "Keep the field after setting the record's time from it."},
+    {.name = NULL},
 };
 
 static const struct lsh_option flt_parse_options[] = {
-    { .name = "format", .type = LSH_OPT_ENUM, .def = "regex",
-      .offset = offsetof(struct flt_parse_conf, format),
-      .values = flt_parse_formats,
-      .help = "regex: named groups become fields; json: the members of a "
-              "JSON object become fields." },
-    { .name = "regex", .type = LSH_OPT_STRLIST, .item = LSH_OPT_REGEX,
-      .offset = offsetof(struct flt_parse_conf, regex),
-      .help = "PCRE2 pattern, or a list tried in order; each named group "
-              "((?<name>...)) becomes a field. Compiled once, with JIT." },
-    { .name = "field", .type = LSH_OPT_STR, .def = "body",
-      .offset = offsetof(struct flt_parse_conf, field),
-      .help = "The field to parse." },
-    { .name = "types", .type = LSH_OPT_MAP,
-      .offset = offsetof(struct flt_parse_conf, types),
-      .help = "Field to type: int, float, bool or string. A value that "
-              "does not fit its type stays a string (and is counted)." },
-    { .name = "time", .type = LSH_OPT_SUB,
-      .offset = offsetof(struct flt_parse_conf, time),
-      .sub = flt_parse_time_options,
-      .sub_size = sizeof(struct flt_parse_time_conf),
-      .help = "{field, format, keep}: set the record's time from a parsed "
-              "field." },
-    { .name = "on_mismatch", .type = LSH_OPT_ENUM, .def = "keep",
-      .offset = offsetof(struct flt_parse_conf, on_mismatch),
-      .values = flt_parse_mismatches,
-      .help = "A record nothing matched: keep it as it is, drop it, or "
-              "tag it (set the field named by tag to the reason)." },
-    { .name = "tag", .type = LSH_OPT_STR, .def = "parse_error",
-      .offset = offsetof(struct flt_parse_conf, tag),
-      .help = "The field on_mismatch: tag sets: \"no match\", \"match "
-              "limit\" or \"invalid json\"." },
-    { .name = "keep_body", .type = LSH_OPT_BOOL, .def = "true",
-      .offset = offsetof(struct flt_parse_conf, keep_body),
-      .help = "false: remove the body from records that were parsed." },
-    { .name = "nested", .type = LSH_OPT_ENUM, .def = "json",
-      .offset = offsetof(struct flt_parse_conf, nested),
-      .values = flt_parse_nesteds,
-      .help = "format json: keep nested objects and arrays as JSON text, "
-              "or flatten nested objects into a.b fields." },
-    { .name = "match_limit", .type = LSH_OPT_INT, .def = "100000",
-      .offset = offsetof(struct flt_parse_conf, match_limit), .min = 100,
-      .max = 100000000,
-      .help = "PCRE2 match limit: backtracking steps before a match gives "
-              "up (a mismatch, counted apart)." },
-    { .name = "depth_limit", .type = LSH_OPT_INT, .def = "10000",
-      .offset = offsetof(struct flt_parse_conf, depth_limit), .min = 10,
-      .max = 10000000, .help = "PCRE2 depth limit, likewise." },
-    { .name = NULL },
+    {.name = "format",
+     .type = LSH_OPT_ENUM,
+     .def = "regex",
+     .offset = offsetof(struct flt_parse_conf, format),
+     .values = flt_parse_formats,
+     .help = "regex: named groups become fields; json: the members of a "
+             "JSON object become fields."},
+    {.name = "regex",
+     .type = LSH_OPT_STRLIST,
+     .item = LSH_OPT_REGEX,
+     .offset = offsetof(struct flt_parse_conf, regex),
+     .help = "PCRE2 pattern, or a list tried in order; each named group "
+             "((?<name>...)) becomes a field. Compiled once, with JIT."},
+    {.name = "field",
+     .type = LSH_OPT_STR,
+     .def = "body",
+     .offset = offsetof(struct flt_parse_conf, field),
+     .help = "The field to parse."},
+    {.name = "types",
+     .type = LSH_OPT_MAP,
+     .offset = offsetof(struct flt_parse_conf, types),
+     .help = "Field to type: int, float, bool or string. A value that "
+             "does not fit its type stays a string (and is counted)."},
+    {.name = "time",
+     .type = LSH_OPT_SUB,
+     .offset = offsetof(struct flt_parse_conf, time),
+     .sub = flt_parse_time_options,
+     .sub_size = sizeof(struct flt_parse_time_conf),
+     .help = "{field, format, keep}: set the record's time from a parsed "
+             "field."},
+    {.name = "on_mismatch",
+     .type = LSH_OPT_ENUM,
+     .def = "keep",
+     .offset = offsetof(struct flt_parse_conf, on_mismatch),
+     .values = flt_parse_mismatches,
+     .help = "A record nothing matched: keep it as it is, drop it, or "
+             "tag it (set the field named by tag to the reason)."},
+    {.name = "tag",
+     .type = LSH_OPT_STR,
+     .def = "parse_error",
+     .offset = offsetof(struct flt_parse_conf, tag),
+     .help = "The field on_mismatch: tag sets: \"no match\", \"match "
+             "limit\" or \"invalid json\"."},
+    {.name = "keep_body",
+     .type = LSH_OPT_BOOL,
+     .def = "true",
+     .offset = offsetof(struct flt_parse_conf, keep_body),
+     .help = "false: remove the body from records that were parsed."},
+    {.name = "nested",
+     .type = LSH_OPT_ENUM,
+     .def = "json",
+     .offset = offsetof(struct flt_parse_conf, nested),
+     .values = flt_parse_nesteds,
+     .help = "format json: keep nested objects and arrays as JSON text, "
+             "or flatten nested objects into a.b fields."},
+    {.name = "match_limit",
+     .type = LSH_OPT_INT,
+     .def = "100000",
+     .offset = offsetof(struct flt_parse_conf, match_limit),
+     .min = 100,
+     .max = 100000000,
+     .help = "PCRE2 match limit: backtracking steps before a match gives "
+             "up (a mismatch, counted apart)."},
+    {.name = "depth_limit",
+     .type = LSH_OPT_INT,
+     .def = "10000",
+     .offset = offsetof(struct flt_parse_conf, depth_limit),
+     .min = 10,
+     .max = 10000000,
+     .help = "PCRE2 depth limit, likewise."},
+    {.name = NULL},
 };
 
 static int flt_parse_type_of(const char *s)
@@ -262,8 +290,8 @@ static bool flt_parse_float(struct lsh_str s, double *out)
 
 static bool flt_parse_bool(struct lsh_str s, bool *out)
 {
-    static const char *const yes[] = { "true", "yes", "on", "1" };
-    static const char *const no[] = { "false", "no", "off", "0" };
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
     size_t                   i;
 
     for (i = 0; i < LSH_ARRAY_SIZE(yes); i++) {
@@ -358,10 +386,10 @@ static int flt_parse_regex(struct flt_parse *p, struct lsh_batch *b,
             if (!lsh_regex_group(re, g, &start, &end)) {
                 continue; /* an optional group that took no part */
             }
-            lsh_record_set(b, r, lsh_regex_group_name(re, g),
-                           flt_parse_typed(p, p->group_types[i][g],
-                                           lsh_str_make(subj.ptr + start,
-                                                        end - start)));
+            lsh_record_set(
+                b, r, lsh_regex_group_name(re, g),
+                flt_parse_typed(p, p->group_types[i][g],
+                                lsh_str_make(subj.ptr + start, end - start)));
         }
         return 1;
     }
@@ -392,7 +420,7 @@ static struct lsh_str flt_parse_jstr(struct lsh_batch *b, struct lsh_str raw,
 static int flt_parse_member(void *arg, const struct lsh_jvalue *k,
                             const struct lsh_jvalue *v);
 
-static struct lsh_str flt_parse_key(struct flt_parse_json *j,
+static struct lsh_str flt_parse_key(struct flt_parse_json   *j,
                                     const struct lsh_jvalue *k)
 {
     struct lsh_str key = flt_parse_jstr(j->b, k->raw, k->escaped);
@@ -535,7 +563,7 @@ static int flt_parse_process(struct lsh_instance *ins, struct lsh_batch *b)
             continue;
         }
         if (c->format == FLT_PARSE_JSON) {
-            struct flt_parse_json j = { p, b, r, { NULL, 0 } };
+            struct flt_parse_json j = {p, b, r, {NULL, 0}};
             const char           *err;
             size_t                at;
 
@@ -573,16 +601,15 @@ static void flt_parse_exit(struct lsh_instance *ins)
     if (p == NULL) {
         return;
     }
-    lsh_ins_info(ins,
-                 "%llu parsed, %llu mismatched (%llu at a regex limit, %llu "
-                 "invalid json); %llu values not of their type, %llu times "
-                 "not parsed",
-                 (unsigned long long)p->s.matched,
-                 (unsigned long long)p->s.mismatched,
-                 (unsigned long long)p->s.limit_hits,
-                 (unsigned long long)p->s.bad_json,
-                 (unsigned long long)p->s.type_errors,
-                 (unsigned long long)p->s.time_errors);
+    lsh_ins_info(
+        ins,
+        "%llu parsed, %llu mismatched (%llu at a regex limit, %llu "
+        "invalid json); %llu values not of their type, %llu times "
+        "not parsed",
+        (unsigned long long)p->s.matched, (unsigned long long)p->s.mismatched,
+        (unsigned long long)p->s.limit_hits, (unsigned long long)p->s.bad_json,
+        (unsigned long long)p->s.type_errors,
+        (unsigned long long)p->s.time_errors);
     for (i = 0; i < p->conf->regex.n; i++) {
         free(p->group_types[i]);
     }

@@ -11,7 +11,7 @@ struct out_null {
     uint64_t records;
 };
 
-static const struct lsh_option out_null_options[] = { { .name = NULL } };
+static const struct lsh_option out_null_options[] = {{.name = NULL}};
 
 static int out_null_init(struct lsh_instance *ins, const void *conf)
 {

@@ -30,9 +30,9 @@ static void               *g_conf[2];
 
 static void setup(int k)
 {
-    static const char *const skip[] = { "type", NULL };
-    struct lsh_diag           d;
-    struct lsh_doc           *doc;
+    static const char *const skip[] = {"type", NULL};
+    struct lsh_diag          d;
+    struct lsh_doc          *doc;
 
     lsh_diag_init(&d);
     doc = lsh_doc_parse("f.yaml", yamls[k], strlen(yamls[k]), &d);

@@ -18,7 +18,7 @@ extern const struct lsh_plugin flt_parse_plugin;
 extern const struct lsh_plugin flt_grep_plugin;
 extern const struct lsh_plugin flt_modify_plugin;
 
-static const char *const type_skip[] = { "type", NULL };
+static const char *const type_skip[] = {"type", NULL};
 
 struct flt {
     const struct lsh_plugin *plugin;
@@ -136,7 +136,8 @@ static void test_parse_regex(void **state)
         "garbage",
         NULL,
     };
-    struct flt *f = flt_new(&flt_parse_plugin,
+    struct flt *f = flt_new(
+        &flt_parse_plugin,
         "regex: '^(?<t>\\S+) (?<level>[A-Z]+) +service=(?<service>\\S+) "
         "user=(?<user>\\S+) msg=\"(?<msg>[^\"]*)\" seq=(?<seq>\\d+)$'\n"
         "types: {user: int, seq: int}\n"
@@ -147,7 +148,8 @@ static void test_parse_regex(void **state)
     (void)state;
     batch_lines(&b, lines);
     assert_int_equal(f->plugin->process(&f->ins, &b), LSH_OK);
-    expect_json(&b,
+    expect_json(
+        &b,
         "{\"time\":\"2026-11-23T10:00:00.123Z\",\"path\":\"/var/log/t.log\","
         "\"host\":\"h\",\"level\":\"INFO\",\"service\":\"api-7\",\"user\":1234,"
         "\"msg\":\"GET /x 200 12ms\",\"seq\":17}\n"
@@ -163,18 +165,19 @@ static void test_parse_regex(void **state)
 
 static void test_parse_list_and_mismatch(void **state)
 {
-    static const char *const lines[] = { "a=1", "b=2", "c=3", NULL };
-    struct flt *f = flt_new(&flt_parse_plugin,
-                            "regex: ['^a=(?<a>\\d)$', '^b=(?<b>\\d)$']\n"
-                            "on_mismatch: tag\ntag: err\n");
-    struct flt *g = flt_new(&flt_parse_plugin,
-                            "regex: '^a=(?<a>\\d)$'\non_mismatch: drop\n");
+    static const char *const lines[] = {"a=1", "b=2", "c=3", NULL};
+    struct flt              *f =
+        flt_new(&flt_parse_plugin, "regex: ['^a=(?<a>\\d)$', '^b=(?<b>\\d)$']\n"
+                                   "on_mismatch: tag\ntag: err\n");
+    struct flt      *g = flt_new(&flt_parse_plugin,
+                                 "regex: '^a=(?<a>\\d)$'\non_mismatch: drop\n");
     struct lsh_batch b;
 
     (void)state;
     batch_lines(&b, lines);
     f->plugin->process(&f->ins, &b);
-    expect_json(&b,
+    expect_json(
+        &b,
         "{" T0 ",\"body\":\"a=1\",\"path\":\"/var/log/t.log\",\"host\":\"h\","
         "\"a\":\"1\"}\n"
         "{" T0 ",\"body\":\"b=2\",\"path\":\"/var/log/t.log\",\"host\":\"h\","
@@ -192,10 +195,10 @@ static void test_parse_list_and_mismatch(void **state)
 
 static void test_parse_catastrophic(void **state)
 {
-    char        hostile[20001];
-    const char *lines[] = { hostile, "aaaa", NULL };
-    struct flt *f = flt_new(&flt_parse_plugin,
-                            "regex: '^(?<x>(a+)+)$'\non_mismatch: tag\n");
+    char             hostile[20001];
+    const char      *lines[] = {hostile, "aaaa", NULL};
+    struct flt      *f = flt_new(&flt_parse_plugin,
+                                 "regex: '^(?<x>(a+)+)$'\non_mismatch: tag\n");
     struct lsh_batch b;
     int64_t          t0 = lsh_now_mono_ns();
 
@@ -223,23 +226,26 @@ static void test_parse_json(void **state)
         "{\"broken\":",
         NULL,
     };
-    struct flt *f = flt_new(&flt_parse_plugin,
-                            "format: json\ntime: {field: ts}\n"
-                            "types: {count: int}\non_mismatch: tag\n");
-    struct flt *g = flt_new(&flt_parse_plugin,
-                            "format: json\nnested: flatten\n");
+    struct flt *f =
+        flt_new(&flt_parse_plugin, "format: json\ntime: {field: ts}\n"
+                                   "types: {count: int}\non_mismatch: tag\n");
+    struct flt *g =
+        flt_new(&flt_parse_plugin, "format: json\nnested: flatten\n");
     struct lsh_batch b;
 
     (void)state;
     batch_lines(&b, lines);
     f->plugin->process(&f->ins, &b);
     /* a "host" key takes the built-in's place */
-    expect_json(&b,
+    expect_json(
+        &b,
         "{\"time\":\"2026-11-23T10:00:00.000Z\",\"body\":\"{\\\"ts\\\":"
         "\\\"2026-11-23T10:00:00Z\\\",\\\"level\\\":\\\"info\\\",\\\"n\\\":3,"
-        "\\\"f\\\":2.5,\\\"ok\\\":false,\\\"none\\\":null,\\\"obj\\\":{\\\"a\\\":"
+        "\\\"f\\\":2.5,\\\"ok\\\":false,\\\"none\\\":null,\\\"obj\\\":{"
+        "\\\"a\\\":"
         "[1,{\\\"b\\\":2}]},\\\"esc\\\":\\\"tab\\\\there\\\",\\\"host\\\":"
-        "\\\"app-host\\\",\\\"count\\\":\\\"7\\\"}\",\"path\":\"/var/log/t.log\","
+        "\\\"app-host\\\",\\\"count\\\":\\\"7\\\"}\",\"path\":\"/var/log/"
+        "t.log\","
         "\"host\":\"app-host\",\"level\":\"info\",\"n\":3,\"f\":2.5,"
         "\"ok\":false,\"none\":null,\"obj\":{\"a\":[1,{\"b\":2}]},"
         "\"esc\":\"tab\\there\",\"count\":7}\n"
@@ -252,8 +258,9 @@ static void test_parse_json(void **state)
     batch_lines(&b, lines);
     b.n = 1;
     b.recs[0].flags |= LSH_REC_NO_BODY;
-    lsh_record_set(&b, &b.recs[0], LSH_STR_LIT("body"),
-                   lsh_value_str(LSH_STR_LIT("{\"k\":{\"x\":{\"y\":1},\"z\":[]}}")));
+    lsh_record_set(
+        &b, &b.recs[0], LSH_STR_LIT("body"),
+        lsh_value_str(LSH_STR_LIT("{\"k\":{\"x\":{\"y\":1},\"z\":[]}}")));
     g->plugin->process(&g->ins, &b);
     assert_non_null(strstr(batch_json(&b), "\"k.x.y\":1,\"k.z\":[]"));
     lsh_batch_release(&b);
@@ -290,17 +297,17 @@ static void test_parse_config_errors(void **state)
 
 static void test_grep(void **state)
 {
-    static const char *const lines[] = { "INFO a", "DEBUG b", "WARN c",
-                                         "ERROR d", NULL };
-    struct flt *inc = flt_new(&flt_grep_plugin,
-                              "include: {body: '^(WARN|ERROR)'}\n");
-    struct flt *orl = flt_new(&flt_grep_plugin,
-                              "include: {body: '^INFO', missing: x}\n"
-                              "logic: or\n");
-    struct flt *andl = flt_new(&flt_grep_plugin,
-                               "include: {body: '^INFO', missing: x}\n");
-    struct flt *exc = flt_new(&flt_grep_plugin,
-                              "exclude: {body: DEBUG, path: 'other'}\n");
+    static const char *const lines[] = {"INFO a", "DEBUG b", "WARN c",
+                                        "ERROR d", NULL};
+    struct flt              *inc =
+        flt_new(&flt_grep_plugin, "include: {body: '^(WARN|ERROR)'}\n");
+    struct flt *orl =
+        flt_new(&flt_grep_plugin, "include: {body: '^INFO', missing: x}\n"
+                                  "logic: or\n");
+    struct flt *andl =
+        flt_new(&flt_grep_plugin, "include: {body: '^INFO', missing: x}\n");
+    struct flt *exc =
+        flt_new(&flt_grep_plugin, "exclude: {body: DEBUG, path: 'other'}\n");
     struct lsh_batch b;
 
     (void)state;
@@ -334,10 +341,10 @@ static void test_grep(void **state)
 
 static void test_grep_typed_fields(void **state)
 {
-    static const char *const lines[] = { "x", "y", NULL };
+    static const char *const lines[] = {"x", "y", NULL};
     struct flt *g = flt_new(&flt_grep_plugin, "include: {code: '^5\\d\\d$'}\n");
     struct lsh_batch b;
-    struct lsh_value v = { .type = LSH_V_INT, .i = 503 };
+    struct lsh_value v = {.type = LSH_V_INT, .i = 503};
 
     (void)state;
     batch_lines(&b, lines);
@@ -355,13 +362,14 @@ static void test_grep_typed_fields(void **state)
 
 static void test_modify(void **state)
 {
-    static const char *const lines[] = { "the body", NULL };
-    struct flt *m = flt_new(&flt_modify_plugin,
-        "rename: {a: alpha, body: message}\n"
-        "copy: {alpha: alpha2, host: origin}\n"
-        "set: {greeting: 'hi {{alpha}} on {{origin}}', const: x, "
-        "host: '{{alpha}}-host'}\n"
-        "remove: [b, path, nothing]\n");
+    static const char *const lines[] = {"the body", NULL};
+    struct flt              *m =
+        flt_new(&flt_modify_plugin,
+                "rename: {a: alpha, body: message}\n"
+                "copy: {alpha: alpha2, host: origin}\n"
+                "set: {greeting: 'hi {{alpha}} on {{origin}}', const: x, "
+                "host: '{{alpha}}-host'}\n"
+                "remove: [b, path, nothing]\n");
     struct lsh_batch b;
 
     (void)state;
@@ -380,9 +388,9 @@ static void test_modify(void **state)
     assert_non_null(strstr(flt_errors(&flt_modify_plugin, "remove: [time]\n"),
                            "f.yaml:1:10: option 'remove': 'time' cannot be "
                            "removed"));
-    assert_non_null(strstr(flt_errors(&flt_modify_plugin,
-                                      "set: {x: '{{unclosed'}\n"),
-                           "option 'set': key 'x': '{{' is not closed"));
+    assert_non_null(
+        strstr(flt_errors(&flt_modify_plugin, "set: {x: '{{unclosed'}\n"),
+               "option 'set': key 'x': '{{' is not closed"));
 }
 
 int main(void)

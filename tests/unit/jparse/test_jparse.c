@@ -27,7 +27,7 @@ static int member(void *arg, const struct lsh_jvalue *k,
 
 static void ok(const char *json, const char *want)
 {
-    struct seen s = { LSH_BUF_INIT };
+    struct seen s = {LSH_BUF_INIT};
     const char *err = NULL;
     size_t      at;
 
@@ -42,7 +42,7 @@ static void ok(const char *json, const char *want)
 
 static void bad(const char *json, size_t want_at)
 {
-    struct seen s = { LSH_BUF_INIT };
+    struct seen s = {LSH_BUF_INIT};
     const char *err = NULL;
     size_t      at = 9999;
 
@@ -61,7 +61,8 @@ static void test_objects(void **state)
     ok("{}", "");
     ok(" { \"a\" : 1 , \"b\":[1, {\"c\":null}], \"d\":\"x\" } \n",
        "a=1:1;b=6:[1, {\"c\":null}];d=0:\"x\";");
-    ok("{\"t\":true,\"f\":false,\"n\":-0.5e+3}", "t=2:true;f=3:false;n=1:-0.5e+3;");
+    ok("{\"t\":true,\"f\":false,\"n\":-0.5e+3}",
+       "t=2:true;f=3:false;n=1:-0.5e+3;");
     ok("{\"k\\u0041\":\"\"}", "kA=0:\"\";");
 }
 
