@@ -195,11 +195,63 @@ size_t lsh_time_rfc3339_ms(int64_t ns, char out[LSH_RFC3339_MS_LEN + 1])
     return LSH_RFC3339_MS_LEN;
 }
 
+const char *const lsh_time_format_names[] = {
+    "rfc3339_ms", "rfc3339_us", "rfc3339_ns", "epoch",
+    "epoch_ms",   "epoch_ns",   NULL,
+};
+
+void lsh_json_time(struct lsh_buf *out, int64_t ns, enum lsh_time_format tf)
+{
+    char    ts[LSH_RFC3339_MS_LEN + 1];
+    int64_t frac = ns % LSH_NS_PER_SEC;
+    int64_t sec = ns / LSH_NS_PER_SEC;
+
+    if (frac < 0) {
+        frac += LSH_NS_PER_SEC;
+        sec -= 1;
+    }
+    switch (tf) {
+    case LSH_TF_RFC3339_US:
+        lsh_time_rfc3339_ms(ns, ts);
+        lsh_buf_addc(out, '"');
+        lsh_buf_add(out, ts, 19);
+        lsh_buf_addf(out, ".%06lldZ\"", (long long)(frac / 1000));
+        break;
+    case LSH_TF_RFC3339_NS:
+        lsh_time_rfc3339_ms(ns, ts);
+        lsh_buf_addc(out, '"');
+        lsh_buf_add(out, ts, 19);
+        lsh_buf_addf(out, ".%09lldZ\"", (long long)frac);
+        break;
+    case LSH_TF_EPOCH:
+        lsh_buf_addf(out, "%lld.%09lld", (long long)sec, (long long)frac);
+        break;
+    case LSH_TF_EPOCH_MS:
+        lsh_buf_addf(out, "%lld",
+                     (long long)(sec * 1000 + frac / LSH_NS_PER_MS));
+        break;
+    case LSH_TF_EPOCH_NS:
+        lsh_buf_addf(out, "%lld", (long long)ns);
+        break;
+    default:
+        lsh_buf_addc(out, '"');
+        lsh_buf_add(out, ts, lsh_time_rfc3339_ms(ns, ts));
+        lsh_buf_addc(out, '"');
+        break;
+    }
+}
+
 void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
                      const struct lsh_record *r, struct lsh_str host)
 {
+    lsh_json_record_tf(out, b, r, host, LSH_TF_RFC3339_MS);
+}
+
+void lsh_json_record_tf(struct lsh_buf *out, const struct lsh_batch *b,
+                        const struct lsh_record *r, struct lsh_str host,
+                        enum lsh_time_format tf)
+{
     const struct lsh_field *over[LSH_B_COUNT] = {NULL, NULL, NULL, NULL};
-    char                    ts[LSH_RFC3339_MS_LEN + 1];
     uint32_t                i;
     int                     k;
 
@@ -213,9 +265,7 @@ void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
     if (over[LSH_B_TIME] != NULL) {
         lsh_json_value(out, &over[LSH_B_TIME]->v);
     } else {
-        lsh_buf_addc(out, '"');
-        lsh_buf_add(out, ts, lsh_time_rfc3339_ms(r->time_ns, ts));
-        lsh_buf_addc(out, '"');
+        lsh_json_time(out, r->time_ns, tf);
     }
     if (over[LSH_B_BODY] != NULL) {
         lsh_buf_add(out, ",\"body\":", 8);

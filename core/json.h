@@ -20,6 +20,19 @@ void lsh_json_str(struct lsh_buf *out, const char *p, size_t n);
 /* Appends v as JSON; NaN and infinities become null. */
 void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v);
 
+/* How "time" is written in JSON records. */
+enum lsh_time_format {
+    LSH_TF_RFC3339_MS, /* "2026-11-23T10:00:00.123Z" */
+    LSH_TF_RFC3339_US, /* "2026-11-23T10:00:00.123456Z" */
+    LSH_TF_RFC3339_NS, /* "2026-11-23T10:00:00.123456789Z" */
+    LSH_TF_EPOCH,      /* 1795428000.123456789 */
+    LSH_TF_EPOCH_MS,   /* 1795428000123 */
+    LSH_TF_EPOCH_NS,   /* 1795428000123456789 */
+};
+
+/* Names of the formats above, for option tables; NULL-terminated. */
+extern const char *const lsh_time_format_names[];
+
 /*
  * Appends the record as one JSON object: "time" (RFC 3339, milliseconds,
  * UTC), "body" (unless removed), "path" (unless the source has none),
@@ -28,6 +41,14 @@ void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v);
  */
 void lsh_json_record(struct lsh_buf *out, const struct lsh_batch *b,
                      const struct lsh_record *r, struct lsh_str host);
+
+/* The same, with time written as tf says. */
+void lsh_json_record_tf(struct lsh_buf *out, const struct lsh_batch *b,
+                        const struct lsh_record *r, struct lsh_str host,
+                        enum lsh_time_format tf);
+
+/* Appends the time ns in format tf (JSON: quoted when a string). */
+void lsh_json_time(struct lsh_buf *out, int64_t ns, enum lsh_time_format tf);
 
 #define LSH_RFC3339_MS_LEN 24 /* 2026-11-24T02:32:45.612Z */
 

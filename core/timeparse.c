@@ -82,6 +82,20 @@ static int64_t lsh_days(int64_t y, int m, int d)
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
 
+/*
+ * Seconds and nanoseconds to nanoseconds since the epoch, if they fit in
+ * an int64 (1677-09-21 to 2262-04-11).
+ */
+static int lsh_time_ns(int64_t sec, int64_t frac, int64_t *ns)
+{
+    if (sec > INT64_MAX / LSH_NS_PER_SEC - 1 ||
+        sec < INT64_MIN / LSH_NS_PER_SEC + 1) {
+        return LSH_EINVAL;
+    }
+    *ns = sec * LSH_NS_PER_SEC + frac;
+    return LSH_OK;
+}
+
 /* Reads a fraction after the '.' at s: up to 9 digits kept. */
 static size_t lsh_fraction(const char *s, size_t n, int64_t *ns)
 {
@@ -146,10 +160,8 @@ int lsh_time_parse_iso8601(const char *s, size_t n, int64_t *ns)
     if (i != n) {
         return LSH_EINVAL;
     }
-    *ns = ((lsh_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off) *
-              LSH_NS_PER_SEC +
-          frac;
-    return LSH_OK;
+    return lsh_time_ns(
+        lsh_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off, frac, ns);
 }
 
 /* "123.456" times unit (ns per unit). */
@@ -231,8 +243,7 @@ static int lsh_time_strptime(const struct lsh_timefmt *f, const char *s,
         return LSH_EINVAL;
     }
     gmtoff = tm.tm_gmtoff; /* timegm() normalizes tm: read it first */
-    *ns = ((int64_t)timegm(&tm) - gmtoff) * LSH_NS_PER_SEC + frac;
-    return LSH_OK;
+    return lsh_time_ns((int64_t)timegm(&tm) - gmtoff, frac, ns);
 }
 
 int lsh_time_parse(const struct lsh_timefmt *f, const char *s, size_t n,

@@ -1,26 +1,18 @@
 /*
  * kafka output: produces records to Apache Kafka with librdkafka.
  *
- * Producing is asynchronous.  Each accepted record takes a hold on its
- * batch's ticket, released by the delivery report once the broker has
- * acknowledged it, so a file's checkpoint never passes an unacked line.
- * Delivery reports, logs and errors come through librdkafka's main queue,
- * which signals a pipe watched by the engine's loop; everything runs on
- * the engine thread.
+ * Each record becomes a message with a topic (a template, with a fallback),
+ * an optional fixed partition, a key (a template; an empty key is a null
+ * key), headers (templates) and a value (JSON, the raw line, or a
+ * template).  The producer settings have their Kafka names and are checked
+ * by librdkafka when the configuration loads.
  *
  * Back-pressure: when the bytes in flight (records accepted, not yet
  * acknowledged, counted with librdkafka's per-message overhead) would pass
  * max_inflight_bytes, or librdkafka's queue is full, flush() returns
  * LSH_EAGAIN and the pipeline stops reading; delivery reports wake it.
- *
- * Failures: a record whose delivery failed (message.timeout.ms passed, the
- * producer hit a fatal error) is kept and produced again with exponential
- * backoff; its ticket stays held.  With dead_letter, after after_attempts
- * failures it is written to a local file instead and counts as delivered.
- * A record librdkafka refuses outright (larger than message.max.bytes)
- * goes to dead_letter, or is skipped, logged and counted.  A fatal
- * producer error (the idempotent producer lost its guarantees) replaces
- * the producer; what was in flight is produced again by the new one.
+ * delivery: sync also waits, after each batch, until all of it is
+ * acknowledged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,78 +22,26 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-
-#include "json.h"
+#include "kafka.h"
 #include "mem.h"
-#include "plugin.h"
 #include "ticket.h"
 
-enum out_kafka_format { OUT_KAFKA_JSON, OUT_KAFKA_RAW };
-
-/* librdkafka's own cost per queued message, beyond key and value */
-#define OUT_KAFKA_MSG_OVERHEAD 256
-
-struct out_kafka_dlq_conf {
-    char   *path;
-    int64_t after_attempts;
+static const char *const out_kafka_formats[] = {"json", "raw", "template",
+                                                NULL};
+static const char *const out_kafka_partitioners[] = {
+    "random",         "consistent", "consistent_random", "murmur2",
+    "murmur2_random", "fnv1a",      "fnv1a_random",      NULL,
 };
-
-struct out_kafka_conf {
-    char                      *brokers;
-    char                      *topic;
-    int                        format;
-    int64_t                    max_inflight_bytes;
-    int64_t                    redeliver_backoff_ms;
-    int64_t                    redeliver_backoff_max_ms;
-    struct out_kafka_dlq_conf *dead_letter;
-    struct lsh_kvlist          rdkafka;
+static const char *const out_kafka_codecs[] = {"none", "gzip", "snappy",
+                                               "lz4",  "zstd", NULL};
+static const char *const out_kafka_acks[] = {"all", "1", "0", NULL};
+static const char *const out_kafka_deliveries[] = {"async", "sync", NULL};
+static const char *const out_kafka_protocols[] = {
+    "plaintext", "ssl", "sasl_plaintext", "sasl_ssl", NULL,
 };
-
-/* A record being delivered again: its own copy of key and value. */
-struct out_kafka_retry {
-    struct out_kafka_retry *next;
-    struct lsh_ticket      *ticket;
-    int64_t                 due;      /* monotonic ns */
-    uint32_t                attempts; /* failed deliveries so far */
-    rd_kafka_resp_err_t     err;
-    size_t                  klen;
-    size_t                  vlen;
-    char                    data[]; /* key, then value */
+static const char *const out_kafka_mechanisms[] = {
+    "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER", NULL,
 };
-
-struct out_kafka_stats {
-    uint64_t delivered;
-    uint64_t failed;   /* delivery reports with an error */
-    uint64_t retried;  /* records produced again */
-    uint64_t dead;     /* written to dead_letter */
-    uint64_t skipped;  /* the broker can never take them */
-    uint64_t restarts; /* producers replaced after a fatal error */
-};
-
-struct out_kafka {
-    struct lsh_instance         *ins;
-    const struct out_kafka_conf *conf;
-    rd_kafka_t                  *rk;
-    rd_kafka_topic_t            *rkt;
-    int                          pipe[2];
-    struct lsh_io                io;
-    struct lsh_buf               buf;
-    uint64_t                     inflight;       /* records not resolved */
-    uint64_t                     inflight_bytes; /* their cost */
-    struct out_kafka_retry      *retry_head;
-    struct out_kafka_retry     **retry_tail;
-    struct lsh_timer             retry_timer;
-    int                          dlq_fd;
-    bool                         want_wake;
-    bool                         retry_blocked; /* librdkafka was full */
-    bool                         exiting;
-    bool                         fatal;
-    bool                         recreating;
-    struct out_kafka_stats       s;
-};
-
-static const char *const out_kafka_formats[] = {"json", "raw", NULL};
 
 static const struct lsh_option out_kafka_dlq_options[] = {
     {.name = "path",
@@ -120,38 +60,209 @@ static const struct lsh_option out_kafka_dlq_options[] = {
     {.name = NULL},
 };
 
+#define KOPT(field) offsetof(struct out_kafka_conf, field)
+
 static const struct lsh_option out_kafka_options[] = {
     {.name = "brokers",
      .type = LSH_OPT_STR,
      .flags = LSH_OPT_REQUIRED,
-     .offset = offsetof(struct out_kafka_conf, brokers),
+     .offset = KOPT(brokers),
      .help = "Bootstrap brokers, host:port[,host:port...]."},
     {.name = "topic",
-     .type = LSH_OPT_STR,
+     .type = LSH_OPT_TEMPLATE,
      .flags = LSH_OPT_REQUIRED,
-     .offset = offsetof(struct out_kafka_conf, topic),
-     .help = "Topic to produce to."},
+     .offset = KOPT(topic),
+     .help = "Topic, or a template of one (\"logs-{{service}}\"; then "
+             "topic_fallback is required)."},
+    {.name = "topic_fallback",
+     .type = LSH_OPT_STR,
+     .offset = KOPT(topic_fallback),
+     .help = "Topic for records whose topic template misses a field or "
+             "renders an invalid topic name."},
+    {.name = "partition",
+     .type = LSH_OPT_INT,
+     .def = "-1",
+     .offset = KOPT(partition),
+     .min = -1,
+     .max = 1000000,
+     .help = "A fixed partition; -1 lets the partitioner choose."},
+    {.name = "key",
+     .type = LSH_OPT_TEMPLATE,
+     .offset = KOPT(key),
+     .help = "Message key, a template (\"{{service}}:{{user}}\"). Missing "
+             "fields render empty; an empty key is a null key. Records "
+             "with one key go to one partition, in order."},
+    {.name = "partitioner",
+     .type = LSH_OPT_ENUM,
+     .def = "consistent_random",
+     .offset = KOPT(partitioner),
+     .values = out_kafka_partitioners,
+     .help = "librdkafka's partitioner: how a key (or a null key) picks "
+             "a partition."},
+    {.name = "headers",
+     .type = LSH_OPT_MAP,
+     .item = LSH_OPT_TEMPLATE,
+     .offset = KOPT(headers),
+     .help = "Header name to value template."},
     {.name = "format",
      .type = LSH_OPT_ENUM,
      .def = "json",
-     .offset = offsetof(struct out_kafka_conf, format),
+     .offset = KOPT(format),
      .values = out_kafka_formats,
-     .help = "Message value: json (all fields as one JSON object) or raw "
-             "(the body exactly as read)."},
+     .help = "Message value: json (time, body, path, host and every "
+             "field), raw (the body as read), or template."},
+    {.name = "template",
+     .type = LSH_OPT_TEMPLATE,
+     .offset = KOPT(template),
+     .help = "With format: template, the value (\"{{time}} {{level}} "
+             "{{msg}}\")."},
+    {.name = "time_format",
+     .type = LSH_OPT_ENUM,
+     .def = "rfc3339_ms",
+     .offset = KOPT(time_format),
+     .values = lsh_time_format_names,
+     .help = "How format: json writes time: rfc3339_ms, rfc3339_us, "
+             "rfc3339_ns, epoch (seconds with 9 decimals), epoch_ms or "
+             "epoch_ns."},
+    {.name = "compression",
+     .type = LSH_OPT_ENUM,
+     .def = "none",
+     .offset = KOPT(compression),
+     .values = out_kafka_codecs,
+     .help = "compression.codec."},
+    {.name = "compression_level",
+     .type = LSH_OPT_INT,
+     .def = "-1",
+     .offset = KOPT(compression_level),
+     .min = -1,
+     .max = 12,
+     .help = "compression.level; -1 is the codec's default."},
+    {.name = "linger_ms",
+     .type = LSH_OPT_INT,
+     .def = "5",
+     .offset = KOPT(linger_ms),
+     .min = 0,
+     .max = 900000,
+     .help = "linger.ms: how long a batch waits to fill."},
+    {.name = "batch_size",
+     .type = LSH_OPT_SIZE,
+     .def = "1000000",
+     .offset = KOPT(batch_size),
+     .min = 1,
+     .max = 2147483647,
+     .help = "batch.size: largest batch, in bytes."},
+    {.name = "batch_num_messages",
+     .type = LSH_OPT_INT,
+     .def = "10000",
+     .offset = KOPT(batch_num_messages),
+     .min = 1,
+     .max = 1000000,
+     .help = "batch.num.messages: most messages in a batch."},
+    {.name = "acks",
+     .type = LSH_OPT_ENUM,
+     .def = "all",
+     .offset = KOPT(acks),
+     .values = out_kafka_acks,
+     .help = "acks: all (every in-sync replica), 1 (the leader) or 0 "
+             "(none: a record counts as delivered once sent). "
+             "idempotence needs all."},
+    {.name = "idempotence",
+     .type = LSH_OPT_BOOL,
+     .def = "true",
+     .offset = KOPT(idempotence),
+     .help = "enable.idempotence: no duplicates from the producer's own "
+             "retries, order kept per partition."},
+    {.name = "retries",
+     .type = LSH_OPT_INT,
+     .def = "2147483647",
+     .offset = KOPT(retries),
+     .min = 0,
+     .max = 2147483647,
+     .help = "message.send.max.retries, within message_timeout_ms."},
+    {.name = "retry_backoff_ms",
+     .type = LSH_OPT_INT,
+     .def = "100",
+     .offset = KOPT(retry_backoff_ms),
+     .min = 1,
+     .max = 300000,
+     .help = "retry.backoff.ms."},
+    {.name = "message_timeout_ms",
+     .type = LSH_OPT_INT,
+     .def = "300000",
+     .offset = KOPT(message_timeout_ms),
+     .min = 1,
+     .max = 2147483647,
+     .help = "message.timeout.ms: after it, a delivery fails and logship "
+             "produces the record again (redeliver_backoff)."},
     {.name = "max_inflight_bytes",
      .type = LSH_OPT_SIZE,
      .def = "32MiB",
-     .offset = offsetof(struct out_kafka_conf, max_inflight_bytes),
+     .offset = KOPT(max_inflight_bytes),
      .min = 64 * 1024,
      .max = 16LL * 1024 * 1024 * 1024,
      .help = "Bytes of records accepted but not yet acknowledged (with "
              "about 256 bytes of librdkafka overhead each) before the "
              "pipeline stops reading. Bounds memory when Kafka is slow or "
              "down: the files are the buffer."},
+    {.name = "delivery",
+     .type = LSH_OPT_ENUM,
+     .def = "async",
+     .offset = KOPT(delivery),
+     .values = out_kafka_deliveries,
+     .help = "async: keep reading while records are in flight; sync: "
+             "wait for every record of a batch to be acknowledged before "
+             "the next (slower; see docs/kafka.md)."},
+    {.name = "statistics_interval",
+     .type = LSH_OPT_DURATION,
+     .def = "10s",
+     .offset = KOPT(statistics_interval_ms),
+     .min = 0,
+     .max = 86400000,
+     .help = "statistics.interval.ms: how often librdkafka's statistics "
+             "(queue depth, round-trip times, batch sizes, errors) are "
+             "collected; 0 turns them off."},
+    {.name = "security_protocol",
+     .type = LSH_OPT_ENUM,
+     .def = "plaintext",
+     .offset = KOPT(security_protocol),
+     .values = out_kafka_protocols,
+     .help = "security.protocol."},
+    {.name = "sasl_mechanism",
+     .type = LSH_OPT_ENUM,
+     .def = "PLAIN",
+     .offset = KOPT(sasl_mechanism),
+     .values = out_kafka_mechanisms,
+     .help = "sasl.mechanism (with a sasl_ protocol)."},
+    {.name = "sasl_username",
+     .type = LSH_OPT_STR,
+     .offset = KOPT(sasl_username),
+     .help = "sasl.username."},
+    {.name = "sasl_password",
+     .type = LSH_OPT_STR,
+     .flags = LSH_OPT_SECRET,
+     .offset = KOPT(sasl_password),
+     .help = "sasl.password; usually ${KAFKA_PASSWORD}."},
+    {.name = "ssl_ca_location",
+     .type = LSH_OPT_STR,
+     .offset = KOPT(ssl_ca_location),
+     .help = "ssl.ca.location."},
+    {.name = "ssl_certificate_location",
+     .type = LSH_OPT_STR,
+     .offset = KOPT(ssl_certificate_location),
+     .help = "ssl.certificate.location."},
+    {.name = "ssl_key_location",
+     .type = LSH_OPT_STR,
+     .offset = KOPT(ssl_key_location),
+     .help = "ssl.key.location."},
+    {.name = "ssl_key_password",
+     .type = LSH_OPT_STR,
+     .flags = LSH_OPT_SECRET,
+     .offset = KOPT(ssl_key_password),
+     .help = "ssl.key.password."},
     {.name = "redeliver_backoff",
      .type = LSH_OPT_DURATION,
      .def = "1s",
-     .offset = offsetof(struct out_kafka_conf, redeliver_backoff_ms),
+     .offset = KOPT(redeliver_backoff_ms),
      .min = 1,
      .max = 3600000,
      .help = "Wait before producing a failed record again; doubles with "
@@ -159,77 +270,151 @@ static const struct lsh_option out_kafka_options[] = {
     {.name = "redeliver_backoff_max",
      .type = LSH_OPT_DURATION,
      .def = "60s",
-     .offset = offsetof(struct out_kafka_conf, redeliver_backoff_max_ms),
+     .offset = KOPT(redeliver_backoff_max_ms),
      .min = 1,
      .max = 86400000,
      .help = "Longest wait between deliveries of a failed record."},
     {.name = "dead_letter",
      .type = LSH_OPT_SUB,
-     .offset = offsetof(struct out_kafka_conf, dead_letter),
+     .offset = KOPT(dead_letter),
      .sub = out_kafka_dlq_options,
      .sub_size = sizeof(struct out_kafka_dlq_conf),
      .help = "{path, after_attempts}: write records that failed "
-             "after_attempts times (or that the broker can never take) to "
-             "a local file; they then count as delivered. Without it they "
-             "are retried for as long as logship runs."},
+             "after_attempts times (or that librdkafka refuses) to a local "
+             "file; they then count as delivered. Without it they are "
+             "retried for as long as logship runs."},
     {.name = "rdkafka",
      .type = LSH_OPT_MAP,
-     .offset = offsetof(struct out_kafka_conf, rdkafka),
-     .help = "Further librdkafka producer properties (see librdkafka's "
-             "CONFIGURATION.md), checked by librdkafka when the "
-             "configuration loads. Properties containing 'password' or "
-             "'secret' are masked in output."},
+     .offset = KOPT(rdkafka),
+     .help = "Any other librdkafka producer property (CONFIGURATION.md), "
+             "applied last. Properties containing 'password' or 'secret' "
+             "are masked in output."},
     {.name = NULL},
 };
 
-/* Producer defaults; rdkafka: properties may override them. */
+/* --- the librdkafka configuration ---------------------------------------- */
+
+struct out_kafka_prop {
+    const char *opt;  /* our option, for errors */
+    const char *name; /* the librdkafka property */
+    char        value[64];
+    const char *str; /* or a string value */
+};
+
+static const char *out_kafka_val(const struct out_kafka_prop *p)
+{
+    return p->str != NULL ? p->str : p->value;
+}
+
+/* The properties our options set, in order; returns how many. */
+static size_t out_kafka_props(const struct out_kafka_conf *c,
+                              struct out_kafka_prop       *p)
+{
+    size_t n = 0;
+
+#define PROP_STR(o, k, v) \
+    do {                  \
+        p[n].opt = o;     \
+        p[n].name = k;    \
+        p[n].str = v;     \
+        n++;              \
+    } while (0)
+#define PROP_INT(o, k, v)                                                 \
+    do {                                                                  \
+        p[n].opt = o;                                                     \
+        p[n].name = k;                                                    \
+        p[n].str = NULL;                                                  \
+        snprintf(p[n].value, sizeof(p[n].value), "%lld", (long long)(v)); \
+        n++;                                                              \
+    } while (0)
+
+    PROP_STR("brokers", "bootstrap.servers", c->brokers);
+    PROP_STR("compression", "compression.codec",
+             out_kafka_codecs[c->compression]);
+    if (c->compression_level >= 0) {
+        PROP_INT("compression_level", "compression.level",
+                 c->compression_level);
+    }
+    PROP_INT("linger_ms", "linger.ms", c->linger_ms);
+    PROP_INT("batch_size", "batch.size", c->batch_size);
+    PROP_INT("batch_num_messages", "batch.num.messages", c->batch_num_messages);
+    PROP_STR("acks", "acks", out_kafka_acks[c->acks]);
+    PROP_STR("idempotence", "enable.idempotence",
+             c->idempotence ? "true" : "false");
+    PROP_INT("retries", "message.send.max.retries", c->retries);
+    PROP_INT("retry_backoff_ms", "retry.backoff.ms", c->retry_backoff_ms);
+    PROP_INT("message_timeout_ms", "message.timeout.ms", c->message_timeout_ms);
+    PROP_STR("partitioner", "partitioner",
+             out_kafka_partitioners[c->partitioner]);
+    PROP_INT("statistics_interval", "statistics.interval.ms",
+             c->statistics_interval_ms);
+    /* room above our own limit, so that ours is the one that acts */
+    PROP_INT("max_inflight_bytes", "queue.buffering.max.kbytes",
+             LSH_MIN(c->max_inflight_bytes * 2 / 1024, 2097151));
+    PROP_STR("security_protocol", "security.protocol",
+             out_kafka_protocols[c->security_protocol]);
+    if (c->security_protocol >= 2) {
+        PROP_STR("sasl_mechanism", "sasl.mechanism",
+                 out_kafka_mechanisms[c->sasl_mechanism]);
+    }
+    if (c->sasl_username != NULL) {
+        PROP_STR("sasl_username", "sasl.username", c->sasl_username);
+    }
+    if (c->sasl_password != NULL) {
+        PROP_STR("sasl_password", "sasl.password", c->sasl_password);
+    }
+    if (c->ssl_ca_location != NULL) {
+        PROP_STR("ssl_ca_location", "ssl.ca.location", c->ssl_ca_location);
+    }
+    if (c->ssl_certificate_location != NULL) {
+        PROP_STR("ssl_certificate_location", "ssl.certificate.location",
+                 c->ssl_certificate_location);
+    }
+    if (c->ssl_key_location != NULL) {
+        PROP_STR("ssl_key_location", "ssl.key.location", c->ssl_key_location);
+    }
+    if (c->ssl_key_password != NULL) {
+        PROP_STR("ssl_key_password", "ssl.key.password", c->ssl_key_password);
+    }
+#undef PROP_STR
+#undef PROP_INT
+    return n;
+}
+
+/* Fixed defaults of logship's own; options and rdkafka: come after. */
 static const char *const out_kafka_defaults[][2] = {
-    {"enable.idempotence", "true"}, /* ordered, no duplicates on retry */
-    {"linger.ms", "5"},
     {"log.queue", "true"}, /* logs reach us on our thread */
     {"client.id", "logship"},
     /* logship's byte limit rules; librdkafka's count limit must not */
     {"queue.buffering.max.messages", "2000000"},
 };
 
-static int out_kafka_set(rd_kafka_conf_t *kc, const char *k, const char *v,
-                         char *err, size_t errlen)
+rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
+                                      size_t errlen, const char **bad_opt,
+                                      long *bad_prop)
 {
-    return rd_kafka_conf_set(kc, k, v, err, errlen) == RD_KAFKA_CONF_OK
-               ? LSH_OK
-               : LSH_EINVAL;
-}
+    rd_kafka_conf_t      *kc = rd_kafka_conf_new();
+    struct out_kafka_prop props[32];
+    size_t                n = out_kafka_props(c, props);
+    size_t                i;
 
-/*
- * Builds the librdkafka configuration.  On failure returns NULL, with the
- * message in err and *bad set to the index of the offending rdkafka
- * property (or -1 for brokers).
- */
-static rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c,
-                                             char *err, size_t errlen,
-                                             long *bad)
-{
-    rd_kafka_conf_t *kc = rd_kafka_conf_new();
-    char             kbytes[32];
-    size_t           i;
-
+    *bad_opt = NULL;
+    *bad_prop = -1;
     for (i = 0; i < LSH_ARRAY_SIZE(out_kafka_defaults); i++) {
-        out_kafka_set(kc, out_kafka_defaults[i][0], out_kafka_defaults[i][1],
-                      err, errlen);
+        rd_kafka_conf_set(kc, out_kafka_defaults[i][0],
+                          out_kafka_defaults[i][1], err, errlen);
     }
-    /* room above our own limit, so that ours is the one that acts */
-    snprintf(kbytes, sizeof(kbytes), "%lld",
-             (long long)LSH_MIN(c->max_inflight_bytes * 2 / 1024, 2097151));
-    out_kafka_set(kc, "queue.buffering.max.kbytes", kbytes, err, errlen);
-    *bad = -1;
-    if (out_kafka_set(kc, "bootstrap.servers", c->brokers, err, errlen) !=
-        LSH_OK) {
-        goto err;
+    for (i = 0; i < n; i++) {
+        if (rd_kafka_conf_set(kc, props[i].name, out_kafka_val(&props[i]), err,
+                              errlen) != RD_KAFKA_CONF_OK) {
+            *bad_opt = props[i].opt;
+            goto err;
+        }
     }
     for (i = 0; i < c->rdkafka.n; i++) {
-        *bad = (long)i;
-        if (out_kafka_set(kc, c->rdkafka.keys[i], c->rdkafka.vals[i], err,
-                          errlen) != LSH_OK) {
+        if (rd_kafka_conf_set(kc, c->rdkafka.keys[i], c->rdkafka.vals[i], err,
+                              errlen) != RD_KAFKA_CONF_OK) {
+            *bad_prop = (long)i;
             goto err;
         }
     }
@@ -239,505 +424,225 @@ err:
     return NULL;
 }
 
-static int out_kafka_validate(const void *conf, struct lsh_diag *d)
+/* A valid Kafka topic name: 1 to 249 of [a-zA-Z0-9._-], not . or .. */
+static bool out_kafka_topic_ok(const char *s, size_t n)
 {
-    const struct out_kafka_conf *c = conf;
-    rd_kafka_conf_t             *kc;
-    char                         err[512];
-    long                         bad;
-
-    kc = out_kafka_conf_build(c, err, sizeof(err), &bad);
-    if (kc == NULL) {
-        if (bad < 0) {
-            return lsh_diag_key(d, "brokers", "%s", err);
-        }
-        return lsh_diag_error(d, &c->rdkafka.marks[bad],
-                              "option 'rdkafka': property '%s': %s",
-                              c->rdkafka.keys[bad], err);
-    }
-    rd_kafka_conf_destroy(kc);
-    if (c->topic[0] == '\0') {
-        return lsh_diag_key(d, "topic", "must not be empty");
-    }
-    if (c->redeliver_backoff_max_ms < c->redeliver_backoff_ms) {
-        return lsh_diag_key(d, "redeliver_backoff_max",
-                            "must not be below redeliver_backoff");
-    }
-    return LSH_OK;
-}
-
-/* --- records in flight --------------------------------------------------- */
-
-/* Opaques: a ticket (first attempt) or a retry record, tagged by bit 0. */
-static void *out_kafka_tag(struct out_kafka_retry *r)
-{
-    return (void *)((uintptr_t)r | 1u);
-}
-
-static struct out_kafka_retry *out_kafka_untag(void *opaque)
-{
-    return ((uintptr_t)opaque & 1u)
-               ? (struct out_kafka_retry *)((uintptr_t)opaque & ~(uintptr_t)1)
-               : NULL;
-}
-
-static size_t out_kafka_cost(size_t vlen, size_t klen)
-{
-    return vlen + klen + OUT_KAFKA_MSG_OVERHEAD;
-}
-
-/* A record is resolved: acknowledged, dead-lettered, skipped or dropped. */
-static void out_kafka_resolved(struct out_kafka *ctx, size_t cost)
-{
-    ctx->inflight--;
-    ctx->inflight_bytes -= LSH_MIN(ctx->inflight_bytes, cost);
-}
-
-static void out_kafka_b64(struct lsh_buf *out, const unsigned char *p, size_t n)
-{
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t i;
 
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-
-        lsh_buf_addc(out, tbl[v >> 18]);
-        lsh_buf_addc(out, tbl[(v >> 12) & 63]);
-        lsh_buf_addc(out, tbl[(v >> 6) & 63]);
-        lsh_buf_addc(out, tbl[v & 63]);
+    if (n == 0 || n > 249 || (n == 1 && s[0] == '.') ||
+        (n == 2 && s[0] == '.' && s[1] == '.')) {
+        return false;
     }
-    if (i < n) {
-        uint32_t v =
-            (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+    for (i = 0; i < n; i++) {
+        char ch = s[i];
 
-        lsh_buf_addc(out, tbl[v >> 18]);
-        lsh_buf_addc(out, tbl[(v >> 12) & 63]);
-        lsh_buf_addc(out, i + 1 < n ? tbl[(v >> 6) & 63] : '=');
-        lsh_buf_addc(out, '=');
-    }
-}
-
-static bool out_kafka_utf8(const char *p, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)p;
-    const unsigned char *end = s + n;
-    size_t               skip;
-
-    while (s < end) {
-        size_t k = lsh_utf8_seq(s, end, &skip);
-
-        if (k == 0) {
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+              ch == '-')) {
             return false;
         }
-        s += k;
     }
     return true;
 }
 
-static void out_kafka_json_bytes(struct lsh_buf *out, const char *name,
-                                 const char *p, size_t n)
+static int out_kafka_validate(const void *conf, struct lsh_diag *d)
 {
-    lsh_buf_addf(out, ",\"%s\":", name);
-    lsh_json_str(out, p, n);
-    if (!out_kafka_utf8(p, n)) {
-        lsh_buf_addf(out, ",\"%s_base64\":\"", name); /* the exact bytes */
-        out_kafka_b64(out, (const unsigned char *)p, n);
-        lsh_buf_addc(out, '"');
+    const struct out_kafka_conf *c = conf;
+    const char                  *topic = lsh_tpl_source(c->topic);
+    rd_kafka_conf_t             *kc;
+    char                         err[512];
+    const char                  *bad_opt;
+    long                         bad;
+    int                          rc = LSH_OK;
+
+    kc = out_kafka_conf_build(c, err, sizeof(err), &bad_opt, &bad);
+    if (kc == NULL && bad_opt != NULL) {
+        rc = lsh_diag_key(d, bad_opt, "%s", err);
+    } else if (kc == NULL) {
+        rc = lsh_diag_error(d, &c->rdkafka.marks[bad],
+                            "option 'rdkafka': property '%s': %s",
+                            c->rdkafka.keys[bad], err);
     }
+    if (kc != NULL) {
+        rd_kafka_conf_destroy(kc);
+    }
+    if (lsh_tpl_is_const(c->topic) &&
+        !out_kafka_topic_ok(topic, strlen(topic))) {
+        rc = lsh_diag_key(d, "topic",
+                          "'%s' is not a valid topic name "
+                          "(1 to 249 of a-z A-Z 0-9 . _ -)",
+                          topic);
+    }
+    if (!lsh_tpl_is_const(c->topic) && c->topic_fallback == NULL) {
+        rc = lsh_diag_key(d, "topic",
+                          "a topic template needs topic_fallback, "
+                          "for records it cannot name a topic for");
+    }
+    if (c->topic_fallback != NULL &&
+        !out_kafka_topic_ok(c->topic_fallback, strlen(c->topic_fallback))) {
+        rc = lsh_diag_key(d, "topic_fallback", "'%s' is not a valid topic name",
+                          c->topic_fallback);
+    }
+    if (c->format == OUT_KAFKA_TEMPLATE && c->template == NULL) {
+        rc = lsh_diag_key(d, "format", "template needs a 'template' option");
+    }
+    if (c->idempotence && c->acks != 0) {
+        rc = lsh_diag_key(d, "acks",
+                          "idempotence needs acks: all (or set "
+                          "idempotence: false)");
+    }
+    if (c->redeliver_backoff_max_ms < c->redeliver_backoff_ms) {
+        rc = lsh_diag_key(d, "redeliver_backoff_max",
+                          "must not be below redeliver_backoff");
+    }
+    return rc;
 }
 
-/*
- * Appends a failed record to the dead-letter file and syncs it.  Returns
- * LSH_OK once it is on disk: the record then counts as delivered.
- */
-static int out_kafka_dead_letter(struct out_kafka *ctx, const char *key,
-                                 size_t klen, const char *val, size_t vlen,
-                                 uint32_t attempts, rd_kafka_resp_err_t err)
+/* --- records to messages ------------------------------------------------- */
+
+static struct lsh_str out_kafka_host(void)
 {
-    struct lsh_buf line = LSH_BUF_INIT;
-    char           ts[LSH_RFC3339_MS_LEN + 1];
-    const char    *p;
-    size_t         n;
-    int            rc = LSH_OK;
-
-    lsh_time_rfc3339_ms(lsh_now_real_ns(), ts);
-    lsh_buf_addf(&line, "{\"time\":\"%s\",\"topic\":", ts);
-    lsh_json_str(&line, ctx->conf->topic, strlen(ctx->conf->topic));
-    lsh_buf_addf(&line, ",\"error\":\"%s\",\"attempts\":%u",
-                 rd_kafka_err2name(err), attempts);
-    if (key != NULL) {
-        out_kafka_json_bytes(&line, "key", key, klen);
-    }
-    out_kafka_json_bytes(&line, "value", val, vlen);
-    lsh_buf_adds(&line, "}\n");
-    for (p = line.ptr, n = line.len; n > 0 && rc == LSH_OK;) {
-        ssize_t w = write(ctx->dlq_fd, p, n);
-
-        if (w < 0 && errno != EINTR) {
-            rc = LSH_ERR;
-        } else if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-        }
-    }
-    if (rc == LSH_OK && fdatasync(ctx->dlq_fd) != 0) {
-        rc = LSH_ERR;
-    }
-    lsh_buf_release(&line);
-    if (rc != LSH_OK) {
-        return lsh_ins_error(ctx->ins, "cannot write dead_letter '%s': %s",
-                             ctx->conf->dead_letter->path, strerror(errno));
-    }
-    ctx->s.dead++;
-    return LSH_OK;
+    return lsh_host();
 }
 
-static int64_t out_kafka_backoff_ns(const struct out_kafka_conf *c,
-                                    uint32_t                     attempts)
+/* The topic of record r; NUL-terminated, valid until the next record. */
+static const char *out_kafka_topic_of(struct out_kafka        *ctx,
+                                      const struct lsh_batch  *b,
+                                      const struct lsh_record *r)
 {
-    int64_t  ms = c->redeliver_backoff_ms;
-    uint32_t i;
+    const struct out_kafka_conf *c = ctx->conf;
+    size_t                       missing;
 
-    for (i = 1; i < attempts && ms < c->redeliver_backoff_max_ms; i++) {
-        ms *= 2;
+    if (lsh_tpl_is_const(c->topic)) {
+        return lsh_tpl_source(c->topic);
     }
-    return LSH_MIN(ms, c->redeliver_backoff_max_ms) * LSH_NS_PER_MS;
+    lsh_buf_reset(&ctx->tbuf);
+    missing = lsh_tpl_render(c->topic, b, r, out_kafka_host(), &ctx->tbuf);
+    if (missing > 0 || !out_kafka_topic_ok(ctx->tbuf.ptr, ctx->tbuf.len)) {
+        ctx->s.fallbacks++;
+        return c->topic_fallback;
+    }
+    return lsh_buf_cstr(&ctx->tbuf);
 }
 
-static void out_kafka_retry_due(struct lsh_timer *t);
-
-static void out_kafka_retry_arm(struct out_kafka *ctx)
+static rd_kafka_headers_t *out_kafka_headers(struct out_kafka        *ctx,
+                                             const struct lsh_batch  *b,
+                                             const struct lsh_record *r)
 {
-    int64_t                 due = INT64_MAX;
-    struct out_kafka_retry *r;
+    const struct lsh_kvlist *h = &ctx->conf->headers;
+    rd_kafka_headers_t      *hdrs;
+    size_t                   i;
 
-    for (r = ctx->retry_head; r != NULL; r = r->next) {
-        due = LSH_MIN(due, r->due);
+    if (h->n == 0) {
+        return NULL;
     }
-    if (due == INT64_MAX) {
-        lsh_timer_stop(ctx->ins->loop, &ctx->retry_timer);
-        return;
+    hdrs = rd_kafka_headers_new(h->n);
+    for (i = 0; i < h->n; i++) {
+        lsh_buf_reset(&ctx->hbuf);
+        lsh_tpl_render(h->objs[i], b, r, out_kafka_host(), &ctx->hbuf);
+        rd_kafka_header_add(hdrs, h->keys[i], -1, ctx->hbuf.ptr,
+                            (ssize_t)ctx->hbuf.len);
     }
-    due = LSH_MAX(due - lsh_now_mono_ns(), 0);
-    lsh_timer_start(ctx->ins->loop, &ctx->retry_timer, due / LSH_NS_PER_MS + 1,
-                    0, out_kafka_retry_due, ctx);
+    return hdrs;
 }
 
-static void out_kafka_retry_push(struct out_kafka       *ctx,
-                                 struct out_kafka_retry *r)
-{
-    r->next = NULL;
-    *ctx->retry_tail = r;
-    ctx->retry_tail = &r->next;
-}
-
-/*
- * A delivery failed: keep a copy of the record and produce it again
- * later, or give it to dead_letter.  Takes ownership of r (may be NULL:
- * then the record is copied from m).  counts: the failure counts as an
- * attempt.  permanent: librdkafka refused this very record when it was
- * produced (larger than message.max.bytes).  A failed delivery never is:
- * the broker judges whole batches, and a batch too large fails every
- * record in it, so those are retried.
- */
-static void out_kafka_failed(struct out_kafka *ctx, const rd_kafka_message_t *m,
-                             struct lsh_ticket *t, struct out_kafka_retry *r,
-                             bool counts, bool permanent)
+/* Renders record r into message m (buffers in ctx). */
+static void out_kafka_render(struct out_kafka *ctx, const struct lsh_batch *b,
+                             const struct lsh_record *r,
+                             struct out_kafka_msg    *m)
 {
     const struct out_kafka_conf *c = ctx->conf;
 
-    if (r == NULL) {
-        r = lsh_malloc(sizeof(*r) + m->key_len + m->len);
-        r->ticket = t;
-        r->attempts = 0;
-        r->klen = m->key != NULL ? m->key_len : 0;
-        r->vlen = m->len;
-        if (r->klen > 0) {
-            memcpy(r->data, m->key, r->klen);
+    m->topic = out_kafka_topic_of(ctx, b, r);
+    m->partition = (int32_t)c->partition;
+    m->key = NULL;
+    m->klen = 0;
+    if (c->key != NULL) {
+        lsh_buf_reset(&ctx->kbuf);
+        lsh_tpl_render(c->key, b, r, out_kafka_host(), &ctx->kbuf);
+        if (ctx->kbuf.len > 0) {
+            m->key = ctx->kbuf.ptr;
+            m->klen = ctx->kbuf.len;
         }
-        memcpy(r->data + r->klen, m->payload, m->len);
     }
-    r->err = m->err;
-    if (counts) {
-        r->attempts++;
+    switch (c->format) {
+    case OUT_KAFKA_RAW:
+        m->val = r->body.ptr;
+        m->vlen = r->body.len;
+        break;
+    case OUT_KAFKA_TEMPLATE:
+        lsh_buf_reset(&ctx->val);
+        lsh_tpl_render(c->template, b, r, out_kafka_host(), &ctx->val);
+        m->val = ctx->val.ptr;
+        m->vlen = ctx->val.len;
+        break;
+    default:
+        lsh_buf_reset(&ctx->val);
+        lsh_json_record_tf(&ctx->val, b, r, out_kafka_host(), c->time_format);
+        m->val = ctx->val.ptr;
+        m->vlen = ctx->val.len;
+        break;
     }
-    if (c->dead_letter != NULL &&
-        (r->attempts >= (uint32_t)c->dead_letter->after_attempts ||
-         permanent) &&
-        out_kafka_dead_letter(ctx, r->klen ? r->data : NULL, r->klen,
-                              r->data + r->klen, r->vlen, r->attempts,
-                              m->err) == LSH_OK) {
-        out_kafka_resolved(ctx, out_kafka_cost(r->vlen, r->klen));
-        lsh_ticket_ack(r->ticket);
-        free(r);
-        return;
-    }
-    if (permanent) {
-        ctx->s.skipped++;
-        lsh_ins_error(ctx->ins,
-                      "cannot produce a %zu-byte record: %s; it is skipped "
-                      "(set dead_letter to keep such records)",
-                      r->vlen, rd_kafka_err2str(m->err));
-        out_kafka_resolved(ctx, out_kafka_cost(r->vlen, r->klen));
-        lsh_ticket_ack(r->ticket);
-        free(r);
-        return;
-    }
-    r->due =
-        lsh_now_mono_ns() + (counts ? out_kafka_backoff_ns(c, r->attempts) : 0);
-    out_kafka_retry_push(ctx, r);
-    if (!ctx->retry_blocked && (!ctx->retry_timer.active || !counts)) {
-        out_kafka_retry_arm(ctx);
-    }
+    m->hdrs = out_kafka_headers(ctx, b, r);
 }
 
-static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
-                            void *opaque)
+static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
+                           size_t *pos)
 {
-    struct out_kafka       *ctx = opaque;
-    struct out_kafka_retry *r = out_kafka_untag(m->_private);
-    struct lsh_ticket      *t = r != NULL ? r->ticket : m->_private;
-    bool                    purged;
+    struct out_kafka *ctx = ins->ctx;
+    uint64_t          max = (uint64_t)ctx->conf->max_inflight_bytes;
+    size_t            i;
 
-    (void)rk;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ctx->s.delivered++;
-        out_kafka_resolved(ctx, out_kafka_cost(m->len, m->key_len));
-        lsh_ticket_ack(t);
-        free(r);
-        return;
-    }
-    purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-             m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
-    if (ctx->exiting) {
-        /* not delivered: the ticket stays held, the checkpoint too */
-        out_kafka_resolved(ctx, out_kafka_cost(m->len, m->key_len));
-        free(r);
-        return;
-    }
-    ctx->s.failed++;
-    if (!purged && ctx->s.failed % 1000 == 1) {
-        lsh_ins_warn(ctx->ins,
-                     "delivery failed (%s); the record is kept and produced "
-                     "again (%llu failures so far)",
-                     rd_kafka_err2str(m->err),
-                     (unsigned long long)ctx->s.failed);
-    }
-    /* a purge while the producer is replaced is not the record's failure */
-    out_kafka_failed(ctx, m, t, r, !(purged && ctx->recreating), false);
-}
+    for (i = *pos; i < b->n; i++) {
+        const struct lsh_record *r = &b->recs[i];
+        struct out_kafka_msg     m;
+        size_t                   cost;
+        rd_kafka_resp_err_t      err;
 
-/* Produces one record; the opaque says what to release on delivery. */
-static rd_kafka_resp_err_t out_kafka_produce(struct out_kafka *ctx,
-                                             const void *key, size_t klen,
-                                             const void *val, size_t vlen,
-                                             void *opaque)
-{
-    return rd_kafka_producev(ctx->rk, RD_KAFKA_V_RKT(ctx->rkt),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_KEY((void *)key, klen),
-                             RD_KAFKA_V_VALUE((void *)val, vlen),
-                             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-}
-
-/* Errors about the record itself, when it is produced: no retry helps. */
-static bool out_kafka_refused(rd_kafka_resp_err_t err)
-{
-    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
-           err == RD_KAFKA_RESP_ERR__INVALID_ARG;
-}
-
-/* Produces due retries, in order; stops when librdkafka is full. */
-static void out_kafka_retry_run(struct out_kafka *ctx)
-{
-    struct out_kafka_retry **pp = &ctx->retry_head;
-    int64_t                  now = lsh_now_mono_ns();
-
-    if (ctx->rk == NULL || ctx->fatal) {
-        return;
-    }
-    while (*pp != NULL) {
-        struct out_kafka_retry *r = *pp;
-        rd_kafka_resp_err_t     err;
-
-        if (r->due > now) {
-            pp = &r->next;
+        if (r->flags & LSH_REC_DROPPED) {
             continue;
         }
-        err = out_kafka_produce(ctx, r->klen ? r->data : NULL, r->klen,
-                                r->data + r->klen, r->vlen, out_kafka_tag(r));
+        out_kafka_render(ctx, b, r, &m);
+        cost = out_kafka_cost(&m);
+        if (ctx->fatal ||
+            (ctx->inflight > 0 && ctx->inflight_bytes + cost > max)) {
+            err = RD_KAFKA_RESP_ERR__QUEUE_FULL; /* wait for acks */
+        } else {
+            err = out_kafka_produce(ctx, &m, b->ticket);
+        }
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            /* the next delivery reports make room and run this again */
-            ctx->retry_blocked = true;
-            lsh_timer_stop(ctx->ins->loop, &ctx->retry_timer);
-            return;
+            if (m.hdrs != NULL) {
+                rd_kafka_headers_destroy(m.hdrs);
+            }
+            *pos = i;
+            ctx->want_wake = true;
+            return LSH_EAGAIN;
         }
-        *pp = r->next;
-        if (ctx->retry_tail == &r->next) {
-            ctx->retry_tail = pp;
-        }
+        ctx->inflight++;
+        ctx->inflight_bytes += cost;
+        lsh_ticket_hold(b->ticket, 1);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_message_t m;
-
-            memset(&m, 0, sizeof(m));
-            m.err = err;
-            out_kafka_failed(ctx, &m, r->ticket, r, true,
+            /* refused (too large), or the topic is failing: kept */
+            out_kafka_failed(ctx, err, &m, b->ticket, NULL, true,
                              out_kafka_refused(err));
-            continue;
+            if (m.hdrs != NULL) {
+                rd_kafka_headers_destroy(m.hdrs);
+            }
         }
-        ctx->s.retried++;
     }
-    out_kafka_retry_arm(ctx);
-}
-
-static void out_kafka_maybe_wake(struct out_kafka *ctx);
-
-static void out_kafka_retry_due(struct lsh_timer *t)
-{
-    out_kafka_retry_run(t->data);
-    out_kafka_maybe_wake(t->data); /* a retry may have resolved records */
-}
-
-/* --- the producer -------------------------------------------------------- */
-
-static void out_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                             const char *buf)
-{
-    struct out_kafka *ctx = rd_kafka_opaque(rk);
-    /*
-     * librdkafka logs transient trouble (a refused connection) at LOG_ERR
-     * and retries it; logship keeps "error" for what loses or stops.
-     */
-    int our = level <= 2   ? LSH_LOG_ERROR
-              : level <= 4 ? LSH_LOG_WARN
-              : level <= 6 ? LSH_LOG_INFO
-                           : LSH_LOG_DEBUG;
-
-    lsh_log(our, ctx->ins->name, "librdkafka %s: %s", fac, buf);
-}
-
-static void out_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
-                               void *opaque)
-{
-    struct out_kafka *ctx = opaque;
-    char              fatal[512];
-
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-        lsh_ins_error(ctx->ins,
-                      "fatal producer error: %s; replacing the producer and "
-                      "producing what was in flight again",
-                      fatal);
-        ctx->fatal = true;
-        return;
+    *pos = b->n;
+    if (ctx->conf->delivery == OUT_KAFKA_SYNC && ctx->inflight > 0) {
+        /* send what lingers now, and take the batch only once acked */
+        rd_kafka_flush(ctx->rk, 0);
+        if (ctx->inflight > 0) {
+            ctx->want_wake = true;
+            return LSH_EAGAIN;
+        }
     }
-    lsh_ins_warn(ctx->ins, "%s: %s", rd_kafka_err2name(err), reason);
-}
-
-static void out_kafka_io(struct lsh_io *io, uint32_t events);
-
-static int out_kafka_create(struct out_kafka *ctx)
-{
-    rd_kafka_conf_t  *kc;
-    rd_kafka_queue_t *q;
-    char              err[512];
-    long              bad;
-
-    kc = out_kafka_conf_build(ctx->conf, err, sizeof(err), &bad);
-    if (kc == NULL) {
-        return lsh_ins_error(ctx->ins, "%s", err);
-    }
-    rd_kafka_conf_set_opaque(kc, ctx);
-    rd_kafka_conf_set_log_cb(kc, out_kafka_log_cb);
-    rd_kafka_conf_set_error_cb(kc, out_kafka_error_cb);
-    rd_kafka_conf_set_dr_msg_cb(kc, out_kafka_dr_cb);
-    ctx->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
-    if (ctx->rk == NULL) {
-        rd_kafka_conf_destroy(kc);
-        return lsh_ins_error(ctx->ins, "cannot create producer: %s", err);
-    }
-    rd_kafka_set_log_queue(ctx->rk, NULL);
-    ctx->rkt = rd_kafka_topic_new(ctx->rk, ctx->conf->topic, NULL);
-    if (ctx->rkt == NULL) {
-        return lsh_ins_error(ctx->ins, "topic '%s': %s", ctx->conf->topic,
-                             rd_kafka_err2str(rd_kafka_last_error()));
-    }
-    q = rd_kafka_queue_get_main(ctx->rk);
-    rd_kafka_queue_io_event_enable(q, ctx->pipe[1], "1", 1);
-    rd_kafka_queue_destroy(q);
     return LSH_OK;
 }
 
-static void out_kafka_destroy_producer(struct out_kafka *ctx)
-{
-    if (ctx->rkt != NULL) {
-        rd_kafka_topic_destroy(ctx->rkt);
-        ctx->rkt = NULL;
-    }
-    if (ctx->rk != NULL) {
-        rd_kafka_destroy(ctx->rk);
-        ctx->rk = NULL;
-    }
-}
-
-/*
- * After a fatal error: take back everything from the old producer (its
- * delivery reports put each record in the retry queue), then start a new
- * one and produce them again.
- */
-static void out_kafka_recreate(struct out_kafka *ctx)
-{
-    int i;
-
-    ctx->recreating = true;
-    rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
-                                RD_KAFKA_PURGE_F_NON_BLOCKING);
-    for (i = 0; i < 100 && rd_kafka_outq_len(ctx->rk) > 0; i++) {
-        rd_kafka_poll(ctx->rk, 50);
-    }
-    out_kafka_destroy_producer(ctx);
-    ctx->recreating = false;
-    ctx->fatal = false;
-    ctx->s.restarts++;
-    if (out_kafka_create(ctx) != LSH_OK) {
-        ctx->fatal = true; /* try again on the next event */
-        return;
-    }
-    out_kafka_retry_run(ctx);
-}
-
-/*
- * After records were resolved or room freed up, by a delivery report or
- * a retry: wakes the pipeline if it waits for room, or the engine if it
- * waits for this output to drain.
- */
-static void out_kafka_maybe_wake(struct out_kafka *ctx)
-{
-    uint64_t room = (uint64_t)ctx->conf->max_inflight_bytes / 4 * 3;
-
-    if (ctx->want_wake && ctx->inflight_bytes <= room) {
-        ctx->want_wake = false;
-        lsh_output_wake(ctx->ins);
-    } else if (ctx->inflight == 0 && ctx->ins->stopped) {
-        lsh_output_wake(ctx->ins);
-    }
-}
-
-/* Serves every queued delivery report, log line and error. */
-static void out_kafka_serve(struct out_kafka *ctx)
-{
-    while (rd_kafka_poll(ctx->rk, 0) > 0) {
-    }
-    if (ctx->fatal) {
-        out_kafka_recreate(ctx);
-    }
-    if (ctx->retry_blocked) {
-        ctx->retry_blocked = false;
-        out_kafka_retry_run(ctx);
-    }
-    out_kafka_maybe_wake(ctx);
-}
+/* --- life ---------------------------------------------------------------- */
 
 static void out_kafka_io(struct lsh_io *io, uint32_t events)
 {
@@ -762,6 +667,7 @@ static int out_kafka_init(struct lsh_instance *ins, const void *conf)
     ctx->pipe[0] = ctx->pipe[1] = -1;
     ctx->dlq_fd = -1;
     ctx->retry_tail = &ctx->retry_head;
+    lsh_hmap_init(&ctx->topics);
     ins->ctx = ctx;
     if (c->dead_letter != NULL) {
         ctx->dlq_fd = open(c->dead_letter->path,
@@ -781,70 +687,6 @@ static int out_kafka_init(struct lsh_instance *ins, const void *conf)
                      ctx) != LSH_OK) {
         return lsh_ins_error(ins, "epoll: %s", strerror(errno));
     }
-    return LSH_OK;
-}
-
-static const void *out_kafka_value(struct out_kafka        *ctx,
-                                   const struct lsh_batch  *b,
-                                   const struct lsh_record *r, size_t *len)
-{
-    if (ctx->conf->format == OUT_KAFKA_RAW) {
-        *len = r->body.len;
-        return r->body.ptr;
-    }
-    lsh_buf_reset(&ctx->buf);
-    lsh_json_record(&ctx->buf, b, r, lsh_host());
-    *len = ctx->buf.len;
-    return ctx->buf.ptr;
-}
-
-static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
-                           size_t *pos)
-{
-    struct out_kafka *ctx = ins->ctx;
-    uint64_t          max = (uint64_t)ctx->conf->max_inflight_bytes;
-    size_t            i;
-
-    for (i = *pos; i < b->n; i++) {
-        const struct lsh_record *r = &b->recs[i];
-        const void              *val;
-        size_t                   len;
-        size_t                   cost;
-        rd_kafka_resp_err_t      err;
-
-        if (r->flags & LSH_REC_DROPPED) {
-            continue;
-        }
-        val = out_kafka_value(ctx, b, r, &len);
-        cost = out_kafka_cost(len, 0);
-        if (ctx->fatal ||
-            (ctx->inflight > 0 && ctx->inflight_bytes + cost > max)) {
-            *pos = i;
-            ctx->want_wake = true;
-            return LSH_EAGAIN;
-        }
-        err = out_kafka_produce(ctx, NULL, 0, val, len, b->ticket);
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            *pos = i;
-            ctx->want_wake = true;
-            return LSH_EAGAIN;
-        }
-        ctx->inflight++;
-        ctx->inflight_bytes += cost;
-        lsh_ticket_hold(b->ticket, 1);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            /* refused (too large), or the topic is failing: retried */
-            rd_kafka_message_t m;
-
-            memset(&m, 0, sizeof(m));
-            m.err = err;
-            m.payload = (void *)val;
-            m.len = len;
-            out_kafka_failed(ctx, &m, b->ticket, NULL, true,
-                             out_kafka_refused(err));
-        }
-    }
-    *pos = b->n;
     return LSH_OK;
 }
 
@@ -887,21 +729,28 @@ static void out_kafka_exit(struct lsh_instance *ins)
         lsh_io_stop(ins->loop, &ctx->io);
         out_kafka_destroy_producer(ctx);
     }
-    while (ctx->retry_head != NULL) {
-        struct out_kafka_retry *r = ctx->retry_head;
-
-        ctx->retry_head = r->next;
-        free(r); /* its ticket stays held: not checkpointed */
-    }
+    out_kafka_retry_free_all(ctx);
     lsh_ins_info(
         ins,
         "%llu records delivered; %llu delivery failures, %llu "
-        "produced again, %llu dead-lettered, %llu skipped, %llu "
-        "producer restarts",
+        "produced again, %llu dead-lettered, %llu skipped, %llu to "
+        "topic_fallback, %llu producer restarts",
         (unsigned long long)ctx->s.delivered, (unsigned long long)ctx->s.failed,
         (unsigned long long)ctx->s.retried, (unsigned long long)ctx->s.dead,
         (unsigned long long)ctx->s.skipped,
+        (unsigned long long)ctx->s.fallbacks,
         (unsigned long long)ctx->s.restarts);
+    if (ctx->m.updates > 0) {
+        lsh_ins_info(ins,
+                     "librdkafka: %lld messages sent, %lld bytes, %lld "
+                     "errors, %lld retries; rtt avg %lld us, p99 %lld us; "
+                     "batches avg %lld messages, %lld bytes",
+                     (long long)ctx->m.tx_msgs, (long long)ctx->m.tx_bytes,
+                     (long long)ctx->m.tx_errors, (long long)ctx->m.tx_retries,
+                     (long long)ctx->m.rtt_avg_us, (long long)ctx->m.rtt_p99_us,
+                     (long long)ctx->m.batch_cnt_avg,
+                     (long long)ctx->m.batch_size_avg);
+    }
     if (ctx->pipe[0] >= 0) {
         close(ctx->pipe[0]);
         close(ctx->pipe[1]);
@@ -909,15 +758,19 @@ static void out_kafka_exit(struct lsh_instance *ins)
     if (ctx->dlq_fd >= 0) {
         close(ctx->dlq_fd);
     }
-    lsh_buf_release(&ctx->buf);
+    lsh_buf_release(&ctx->val);
+    lsh_buf_release(&ctx->tbuf);
+    lsh_buf_release(&ctx->kbuf);
+    lsh_buf_release(&ctx->hbuf);
     free(ctx);
     ins->ctx = NULL;
 }
 
 const struct lsh_plugin out_kafka_plugin = {
     .name = "kafka",
-    .description = "Produces records to Apache Kafka (librdkafka), "
-                   "acknowledging each record only once the broker has.",
+    .description = "Produces records to Apache Kafka (librdkafka): topic, "
+                   "key and headers from templates, any producer setting; a "
+                   "record is delivered once the broker acknowledged it.",
     .kind = LSH_PLUGIN_OUTPUT,
     .options = out_kafka_options,
     .conf_size = sizeof(struct out_kafka_conf),

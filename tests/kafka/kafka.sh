@@ -21,8 +21,10 @@
 #                     (default /tmp/logship-kafka)
 #   KAFKA_HEAP_OPTS   JVM heap (default -Xms256m -Xmx512m)
 #   KAFKA_PORT        listener port (default 9092; the controller uses the
-#                     next one); another port gives a separate broker with
-#                     its own runtime directory, for tests that stop it
+#                     next one, a SASL_PLAINTEXT listener with PLAIN the one
+#                     after: user "logship", password "logship-secret");
+#                     another port gives a separate broker with its own
+#                     runtime directory, for tests that stop it
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,6 +32,7 @@ version=${KAFKA_VERSION:-3.9.1}
 cache=${LOGSHIP_CACHE:-$HOME/.cache/logship}/kafka-$version
 port=${KAFKA_PORT:-9092}
 cport=$((port + 1))
+sport=$((port + 2)) # SASL_PLAINTEXT, mechanism PLAIN: users admin, logship
 if [ "$port" = 9092 ]; then
     run=${LOGSHIP_KAFKA_DIR:-/tmp/logship-kafka}
 else
@@ -75,11 +78,13 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_logship="logship-secret";
 log.dirs=$run/data
 num.partitions=1
 auto.create.topics.enable=true

@@ -170,6 +170,9 @@ static void test_time(void **state)
     time_bad("iso8601", "2026-11-23");
     time_bad("iso8601", "2026-13-23T10:00:00Z");
     time_bad("iso8601", "2026-11-23T10:00:00Zjunk");
+    time_bad("iso8601", "2568-11-23T10:00:00Z"); /* past int64 ns */
+    time_bad("iso8601", "1600-01-01T00:00:00Z");
+    time_ok("iso8601", "2262-04-11T23:47:15Z", 9223372035LL * LSH_NS_PER_SEC);
     time_ok("epoch", "1795428000.25", T * LSH_NS_PER_SEC + 250000000);
     time_ok("epoch_ms", "1795428000123", T * LSH_NS_PER_SEC + 123000000);
     time_ok("epoch_us", "1795428000123456", T * LSH_NS_PER_SEC + 123456000);

@@ -1,0 +1,191 @@
+/*
+ * kafka output: shared declarations.
+ *
+ * kafka.c          options, the librdkafka configuration, encoding and
+ *                  flush()
+ * kafka_deliver.c  producing, delivery reports, redelivery with backoff,
+ *                  dead letters, replacing the producer after a fatal error
+ * kafka_stats.c    librdkafka's statistics, parsed into counters
+ */
+#ifndef OUT_KAFKA_H
+#define OUT_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "hmap.h"
+#include "json.h"
+#include "plugin.h"
+#include "tpl.h"
+
+enum out_kafka_format { OUT_KAFKA_JSON, OUT_KAFKA_RAW, OUT_KAFKA_TEMPLATE };
+enum out_kafka_delivery { OUT_KAFKA_ASYNC, OUT_KAFKA_SYNC };
+
+/* librdkafka's own cost per queued message, beyond its bytes */
+#define OUT_KAFKA_MSG_OVERHEAD 256
+
+struct out_kafka_dlq_conf {
+    char   *path;
+    int64_t after_attempts;
+};
+
+struct out_kafka_conf {
+    char             *brokers;
+    struct lsh_tpl   *topic;
+    char             *topic_fallback;
+    int64_t           partition;
+    struct lsh_tpl   *key;
+    int               partitioner;
+    struct lsh_kvlist headers; /* values are templates */
+    int               format;
+    struct lsh_tpl *template;
+    int                        time_format;
+    int                        compression;
+    int64_t                    compression_level;
+    int64_t                    linger_ms;
+    int64_t                    batch_size;
+    int64_t                    batch_num_messages;
+    int                        acks;
+    bool                       idempotence;
+    int64_t                    retries;
+    int64_t                    retry_backoff_ms;
+    int64_t                    message_timeout_ms;
+    int64_t                    max_inflight_bytes;
+    int                        delivery;
+    int64_t                    statistics_interval_ms;
+    int                        security_protocol;
+    int                        sasl_mechanism;
+    char                      *sasl_username;
+    char                      *sasl_password;
+    char                      *ssl_ca_location;
+    char                      *ssl_certificate_location;
+    char                      *ssl_key_location;
+    char                      *ssl_key_password;
+    int64_t                    redeliver_backoff_ms;
+    int64_t                    redeliver_backoff_max_ms;
+    struct out_kafka_dlq_conf *dead_letter;
+    struct lsh_kvlist          rdkafka;
+};
+
+/* One message to produce: what flush() renders, or a retry keeps. */
+struct out_kafka_msg {
+    const char         *topic; /* NUL-terminated */
+    int32_t             partition;
+    const void         *key; /* NULL: a null key */
+    size_t              klen;
+    const void         *val;
+    size_t              vlen;
+    rd_kafka_headers_t *hdrs; /* NULL, or given to librdkafka on success */
+};
+
+/* A record being delivered again: its own copy of everything. */
+struct out_kafka_retry {
+    struct out_kafka_retry *next;
+    struct lsh_ticket      *ticket;
+    int64_t                 due;      /* monotonic ns */
+    uint32_t                attempts; /* failed deliveries so far */
+    rd_kafka_resp_err_t     err;
+    int32_t                 partition;
+    rd_kafka_headers_t     *hdrs;
+    bool                    has_key;
+    size_t                  tlen;
+    size_t                  klen;
+    size_t                  vlen;
+    char                    data[]; /* topic, NUL, key, value */
+};
+
+/* A cached topic handle, by name. */
+struct out_kafka_topic {
+    struct lsh_hnode  node;
+    char             *name;
+    rd_kafka_topic_t *rkt;
+};
+
+struct out_kafka_stats {
+    uint64_t delivered;
+    uint64_t failed;    /* delivery reports with an error */
+    uint64_t retried;   /* records produced again */
+    uint64_t dead;      /* written to dead_letter */
+    uint64_t skipped;   /* librdkafka refused them (too large) */
+    uint64_t restarts;  /* producers replaced after a fatal error */
+    uint64_t fallbacks; /* records sent to topic_fallback */
+};
+
+/*
+ * librdkafka's statistics (statistics.interval.ms), kept in one place
+ * for the metrics endpoint to come.
+ */
+struct out_kafka_metrics {
+    uint64_t updates;
+    int64_t  queue_msgs;     /* msg_cnt: messages in the producer */
+    int64_t  queue_bytes;    /* msg_size */
+    int64_t  tx_msgs;        /* txmsgs: sent to brokers */
+    int64_t  tx_bytes;       /* txmsg_bytes */
+    int64_t  tx_errors;      /* brokers' txerrs, summed */
+    int64_t  tx_retries;     /* brokers' txretries, summed */
+    int64_t  rtt_avg_us;     /* brokers' rtt.avg, the largest */
+    int64_t  rtt_p99_us;     /* brokers' rtt.p99, the largest */
+    int64_t  batch_size_avg; /* topics' batchsize.avg, the largest */
+    int64_t  batch_cnt_avg;  /* topics' batchcnt.avg, the largest */
+    int64_t  brokers_up;     /* brokers in state UP */
+};
+
+struct out_kafka {
+    struct lsh_instance         *ins;
+    const struct out_kafka_conf *conf;
+    rd_kafka_t                  *rk;
+    struct lsh_hmap              topics;
+    int                          pipe[2];
+    struct lsh_io                io;
+    struct lsh_buf               val;            /* the value being encoded */
+    struct lsh_buf               tbuf;           /* the topic being rendered */
+    struct lsh_buf               kbuf;           /* the key being rendered */
+    struct lsh_buf               hbuf;           /* a header being rendered */
+    uint64_t                     inflight;       /* records not resolved */
+    uint64_t                     inflight_bytes; /* their cost */
+    struct out_kafka_retry      *retry_head;
+    struct out_kafka_retry     **retry_tail;
+    struct lsh_timer             retry_timer;
+    int                          dlq_fd;
+    bool                         want_wake;
+    bool                         retry_blocked; /* librdkafka was full */
+    bool                         exiting;
+    bool                         fatal;
+    bool                         recreating;
+    struct out_kafka_stats       s;
+    struct out_kafka_metrics     m;
+};
+
+/* kafka.c */
+rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
+                                      size_t errlen, const char **bad_opt,
+                                      long *bad_prop);
+
+/* kafka_deliver.c */
+int                 out_kafka_create(struct out_kafka *ctx);
+void                out_kafka_destroy_producer(struct out_kafka *ctx);
+rd_kafka_resp_err_t out_kafka_produce(struct out_kafka           *ctx,
+                                      const struct out_kafka_msg *m,
+                                      void                       *opaque);
+/*
+ * A delivery of the record described by m (or retry r) failed with err:
+ * keep it for later, or give it to dead_letter.  Takes ownership of r;
+ * copies m.  counts: the failure counts as an attempt.  permanent:
+ * librdkafka refused this very record when it was produced (larger than
+ * message.max.bytes).  A failed delivery never is: the broker judges
+ * whole batches, and a batch too large fails every record in it.
+ */
+void   out_kafka_failed(struct out_kafka *ctx, rd_kafka_resp_err_t err,
+                        const struct out_kafka_msg *m, struct lsh_ticket *t,
+                        struct out_kafka_retry *r, bool counts, bool permanent);
+bool   out_kafka_refused(rd_kafka_resp_err_t err);
+void   out_kafka_serve(struct out_kafka *ctx);
+void   out_kafka_maybe_wake(struct out_kafka *ctx);
+void   out_kafka_retry_free_all(struct out_kafka *ctx);
+size_t out_kafka_cost(const struct out_kafka_msg *m);
+void   out_kafka_resolved(struct out_kafka *ctx, size_t cost);
+
+/* kafka_stats.c */
+void out_kafka_stats_parse(struct out_kafka_metrics *m, const char *json,
+                           size_t len);
+
+#endif

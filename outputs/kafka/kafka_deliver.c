@@ -1,0 +1,623 @@
+/*
+ * kafka output: delivery.
+ *
+ * Each accepted record takes a hold on its batch's ticket, released by
+ * the delivery report once the broker has acknowledged it, so a file's
+ * checkpoint never passes an unacked line.  Delivery reports, logs,
+ * errors and statistics come through librdkafka's main queue, which
+ * signals a pipe watched by the engine's loop: everything runs on the
+ * engine thread.
+ *
+ * A record whose delivery failed (message.timeout.ms passed, the producer
+ * hit a fatal error) is kept and produced again with exponential backoff;
+ * its ticket stays held.  With dead_letter, after after_attempts failures
+ * it is written to a local file instead and counts as delivered.  A record
+ * librdkafka refuses outright (larger than message.max.bytes) goes to
+ * dead_letter, or is skipped, logged and counted.  A fatal producer error
+ * (the idempotent producer lost its guarantees) replaces the producer;
+ * what was in flight is produced again by the new one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "mem.h"
+#include "ticket.h"
+
+/* --- topics -------------------------------------------------------------- */
+
+static bool out_kafka_topic_eq(const struct lsh_hnode *n, const void *key)
+{
+    return strcmp(((const struct out_kafka_topic *)n)->name, key) == 0;
+}
+
+/* The topic handle of name, created once. */
+static rd_kafka_topic_t *out_kafka_rkt(struct out_kafka *ctx, const char *name)
+{
+    uint64_t                h = lsh_hash_bytes(name, strlen(name));
+    struct out_kafka_topic *t;
+
+    t = (struct out_kafka_topic *)lsh_hmap_find(&ctx->topics, h,
+                                                out_kafka_topic_eq, name);
+    if (t != NULL) {
+        return t->rkt;
+    }
+    t = lsh_calloc(1, sizeof(*t));
+    t->name = lsh_strdup(name);
+    t->rkt = rd_kafka_topic_new(ctx->rk, name, NULL);
+    if (t->rkt == NULL) {
+        lsh_ins_error(ctx->ins, "topic '%s': %s", name,
+                      rd_kafka_err2str(rd_kafka_last_error()));
+        free(t->name);
+        free(t);
+        return NULL;
+    }
+    lsh_hmap_insert(&ctx->topics, &t->node, h);
+    return t->rkt;
+}
+
+static void out_kafka_topic_free(struct lsh_hnode *n, void *arg)
+{
+    struct out_kafka_topic *t = (struct out_kafka_topic *)n;
+
+    (void)arg;
+    rd_kafka_topic_destroy(t->rkt);
+    free(t->name);
+    free(t);
+}
+
+/* --- producing ----------------------------------------------------------- */
+
+size_t out_kafka_cost(const struct out_kafka_msg *m)
+{
+    return m->vlen + m->klen + OUT_KAFKA_MSG_OVERHEAD;
+}
+
+/* A record is resolved: acknowledged, dead-lettered, skipped or dropped. */
+void out_kafka_resolved(struct out_kafka *ctx, size_t cost)
+{
+    ctx->inflight--;
+    ctx->inflight_bytes -= LSH_MIN(ctx->inflight_bytes, cost);
+}
+
+rd_kafka_resp_err_t out_kafka_produce(struct out_kafka           *ctx,
+                                      const struct out_kafka_msg *m,
+                                      void                       *opaque)
+{
+    rd_kafka_topic_t   *rkt = out_kafka_rkt(ctx, m->topic);
+    rd_kafka_resp_err_t err;
+
+    if (rkt == NULL) {
+        return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    }
+    if (m->hdrs != NULL) {
+        err = rd_kafka_producev(ctx->rk, RD_KAFKA_V_RKT(rkt),
+                                RD_KAFKA_V_PARTITION(m->partition),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY((void *)m->key, m->klen),
+                                RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
+                                RD_KAFKA_V_HEADERS(m->hdrs),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    } else {
+        err = rd_kafka_producev(ctx->rk, RD_KAFKA_V_RKT(rkt),
+                                RD_KAFKA_V_PARTITION(m->partition),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY((void *)m->key, m->klen),
+                                RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    }
+    return err;
+}
+
+/* Errors about the record itself, when it is produced: no retry helps. */
+bool out_kafka_refused(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR__INVALID_ARG;
+}
+
+/* --- dead letters -------------------------------------------------------- */
+
+static void out_kafka_b64(struct lsh_buf *out, const unsigned char *p, size_t n)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+        lsh_buf_addc(out, tbl[v >> 18]);
+        lsh_buf_addc(out, tbl[(v >> 12) & 63]);
+        lsh_buf_addc(out, tbl[(v >> 6) & 63]);
+        lsh_buf_addc(out, tbl[v & 63]);
+    }
+    if (i < n) {
+        uint32_t v =
+            (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+        lsh_buf_addc(out, tbl[v >> 18]);
+        lsh_buf_addc(out, tbl[(v >> 12) & 63]);
+        lsh_buf_addc(out, i + 1 < n ? tbl[(v >> 6) & 63] : '=');
+        lsh_buf_addc(out, '=');
+    }
+}
+
+static bool out_kafka_utf8(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    const unsigned char *end = s + n;
+    size_t               skip;
+
+    while (s < end) {
+        size_t k = lsh_utf8_seq(s, end, &skip);
+
+        if (k == 0) {
+            return false;
+        }
+        s += k;
+    }
+    return true;
+}
+
+static void out_kafka_json_bytes(struct lsh_buf *out, const char *name,
+                                 const char *p, size_t n)
+{
+    lsh_buf_addf(out, ",\"%s\":", name);
+    lsh_json_str(out, p, n);
+    if (!out_kafka_utf8(p, n)) {
+        lsh_buf_addf(out, ",\"%s_base64\":\"", name); /* the exact bytes */
+        out_kafka_b64(out, (const unsigned char *)p, n);
+        lsh_buf_addc(out, '"');
+    }
+}
+
+/*
+ * Appends a failed record to the dead-letter file and syncs it.  Returns
+ * LSH_OK once it is on disk: the record then counts as delivered.
+ */
+static int out_kafka_dead_letter(struct out_kafka             *ctx,
+                                 const struct out_kafka_retry *r)
+{
+    struct lsh_buf line = LSH_BUF_INIT;
+    char           ts[LSH_RFC3339_MS_LEN + 1];
+    const char    *p;
+    size_t         n;
+    int            rc = LSH_OK;
+
+    lsh_time_rfc3339_ms(lsh_now_real_ns(), ts);
+    lsh_buf_addf(&line, "{\"time\":\"%s\",\"topic\":", ts);
+    lsh_json_str(&line, r->data, r->tlen);
+    lsh_buf_addf(&line, ",\"error\":\"%s\",\"attempts\":%u",
+                 rd_kafka_err2name(r->err), r->attempts);
+    if (r->has_key) {
+        out_kafka_json_bytes(&line, "key", r->data + r->tlen + 1, r->klen);
+    }
+    out_kafka_json_bytes(&line, "value", r->data + r->tlen + 1 + r->klen,
+                         r->vlen);
+    lsh_buf_adds(&line, "}\n");
+    for (p = line.ptr, n = line.len; n > 0 && rc == LSH_OK;) {
+        ssize_t w = write(ctx->dlq_fd, p, n);
+
+        if (w < 0 && errno != EINTR) {
+            rc = LSH_ERR;
+        } else if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        }
+    }
+    if (rc == LSH_OK && fdatasync(ctx->dlq_fd) != 0) {
+        rc = LSH_ERR;
+    }
+    lsh_buf_release(&line);
+    if (rc != LSH_OK) {
+        return lsh_ins_error(ctx->ins, "cannot write dead_letter '%s': %s",
+                             ctx->conf->dead_letter->path, strerror(errno));
+    }
+    ctx->s.dead++;
+    return LSH_OK;
+}
+
+/* --- retries ------------------------------------------------------------- */
+
+static void *out_kafka_tag(struct out_kafka_retry *r)
+{
+    return (void *)((uintptr_t)r | 1u);
+}
+
+static struct out_kafka_retry *out_kafka_untag(void *opaque)
+{
+    return ((uintptr_t)opaque & 1u)
+               ? (struct out_kafka_retry *)((uintptr_t)opaque & ~(uintptr_t)1)
+               : NULL;
+}
+
+static struct out_kafka_msg out_kafka_retry_msg(struct out_kafka_retry *r)
+{
+    struct out_kafka_msg m;
+
+    m.topic = r->data;
+    m.partition = r->partition;
+    m.key = r->has_key ? r->data + r->tlen + 1 : NULL;
+    m.klen = r->klen;
+    m.val = r->data + r->tlen + 1 + r->klen;
+    m.vlen = r->vlen;
+    m.hdrs = r->hdrs;
+    return m;
+}
+
+/* Copies a record (m's headers are copied too, not taken). */
+static struct out_kafka_retry *
+out_kafka_retry_new(const struct out_kafka_msg *m, struct lsh_ticket *t)
+{
+    size_t                  tlen = strlen(m->topic);
+    struct out_kafka_retry *r =
+        lsh_calloc(1, sizeof(*r) + tlen + 1 + m->klen + m->vlen);
+
+    r->ticket = t;
+    r->partition = m->partition;
+    r->has_key = m->key != NULL;
+    r->tlen = tlen;
+    r->klen = m->key != NULL ? m->klen : 0;
+    r->vlen = m->vlen;
+    memcpy(r->data, m->topic, tlen + 1);
+    if (r->klen > 0) {
+        memcpy(r->data + tlen + 1, m->key, r->klen);
+    }
+    if (m->vlen > 0) {
+        memcpy(r->data + tlen + 1 + r->klen, m->val, m->vlen);
+    }
+    r->hdrs = m->hdrs != NULL ? rd_kafka_headers_copy(m->hdrs) : NULL;
+    return r;
+}
+
+static void out_kafka_retry_free(struct out_kafka_retry *r)
+{
+    if (r->hdrs != NULL) {
+        rd_kafka_headers_destroy(r->hdrs);
+    }
+    free(r);
+}
+
+static int64_t out_kafka_backoff_ns(const struct out_kafka_conf *c,
+                                    uint32_t                     attempts)
+{
+    int64_t  ms = c->redeliver_backoff_ms;
+    uint32_t i;
+
+    for (i = 1; i < attempts && ms < c->redeliver_backoff_max_ms; i++) {
+        ms *= 2;
+    }
+    return LSH_MIN(ms, c->redeliver_backoff_max_ms) * LSH_NS_PER_MS;
+}
+
+static void out_kafka_retry_due(struct lsh_timer *t);
+
+static void out_kafka_retry_arm(struct out_kafka *ctx)
+{
+    int64_t                 due = INT64_MAX;
+    struct out_kafka_retry *r;
+
+    for (r = ctx->retry_head; r != NULL; r = r->next) {
+        due = LSH_MIN(due, r->due);
+    }
+    if (due == INT64_MAX) {
+        lsh_timer_stop(ctx->ins->loop, &ctx->retry_timer);
+        return;
+    }
+    due = LSH_MAX(due - lsh_now_mono_ns(), 0);
+    lsh_timer_start(ctx->ins->loop, &ctx->retry_timer, due / LSH_NS_PER_MS + 1,
+                    0, out_kafka_retry_due, ctx);
+}
+
+void out_kafka_failed(struct out_kafka *ctx, rd_kafka_resp_err_t err,
+                      const struct out_kafka_msg *orig, struct lsh_ticket *t,
+                      struct out_kafka_retry *r, bool counts, bool permanent)
+{
+    const struct out_kafka_conf *c = ctx->conf;
+    struct out_kafka_msg         msg;
+
+    if (r == NULL) {
+        r = out_kafka_retry_new(orig, t);
+    }
+    r->err = err;
+    if (counts) {
+        r->attempts++;
+    }
+    msg = out_kafka_retry_msg(r);
+    if (c->dead_letter != NULL &&
+        (r->attempts >= (uint32_t)c->dead_letter->after_attempts ||
+         permanent) &&
+        out_kafka_dead_letter(ctx, r) == LSH_OK) {
+        out_kafka_resolved(ctx, out_kafka_cost(&msg));
+        lsh_ticket_ack(r->ticket);
+        out_kafka_retry_free(r);
+        return;
+    }
+    if (permanent) {
+        ctx->s.skipped++;
+        lsh_ins_error(ctx->ins,
+                      "cannot produce a %zu-byte record: %s; it is skipped "
+                      "(set dead_letter to keep such records)",
+                      r->vlen, rd_kafka_err2str(err));
+        out_kafka_resolved(ctx, out_kafka_cost(&msg));
+        lsh_ticket_ack(r->ticket);
+        out_kafka_retry_free(r);
+        return;
+    }
+    r->due =
+        lsh_now_mono_ns() + (counts ? out_kafka_backoff_ns(c, r->attempts) : 0);
+    r->next = NULL;
+    *ctx->retry_tail = r;
+    ctx->retry_tail = &r->next;
+    if (!ctx->retry_blocked && (!ctx->retry_timer.active || !counts)) {
+        out_kafka_retry_arm(ctx);
+    }
+}
+
+/* Produces due retries, in order; stops when librdkafka is full. */
+static void out_kafka_retry_run(struct out_kafka *ctx)
+{
+    struct out_kafka_retry **pp = &ctx->retry_head;
+    int64_t                  now = lsh_now_mono_ns();
+
+    if (ctx->rk == NULL || ctx->fatal) {
+        return;
+    }
+    while (*pp != NULL) {
+        struct out_kafka_retry *r = *pp;
+        struct out_kafka_msg    m = out_kafka_retry_msg(r);
+        rd_kafka_resp_err_t     err;
+
+        if (r->due > now) {
+            pp = &r->next;
+            continue;
+        }
+        /* librdkafka takes the headers on success: give it a copy */
+        m.hdrs = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
+        err = out_kafka_produce(ctx, &m, out_kafka_tag(r));
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR && m.hdrs != NULL) {
+            rd_kafka_headers_destroy(m.hdrs);
+        }
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            /* the next delivery reports make room and run this again */
+            ctx->retry_blocked = true;
+            lsh_timer_stop(ctx->ins->loop, &ctx->retry_timer);
+            return;
+        }
+        *pp = r->next;
+        if (ctx->retry_tail == &r->next) {
+            ctx->retry_tail = pp;
+        }
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            out_kafka_failed(ctx, err, NULL, r->ticket, r, true,
+                             out_kafka_refused(err));
+            continue;
+        }
+        ctx->s.retried++;
+    }
+    out_kafka_retry_arm(ctx);
+}
+
+static void out_kafka_retry_due(struct lsh_timer *t)
+{
+    out_kafka_retry_run(t->data);
+    out_kafka_maybe_wake(t->data); /* a retry may have resolved records */
+}
+
+void out_kafka_retry_free_all(struct out_kafka *ctx)
+{
+    while (ctx->retry_head != NULL) {
+        struct out_kafka_retry *r = ctx->retry_head;
+
+        ctx->retry_head = r->next;
+        out_kafka_retry_free(r); /* its ticket stays held */
+    }
+    ctx->retry_tail = &ctx->retry_head;
+}
+
+/* --- delivery reports ---------------------------------------------------- */
+
+static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                            void *opaque)
+{
+    struct out_kafka       *ctx = opaque;
+    struct out_kafka_retry *r = out_kafka_untag(m->_private);
+    struct lsh_ticket      *t = r != NULL ? r->ticket : m->_private;
+    struct out_kafka_msg    msg;
+    bool                    purged;
+
+    (void)rk;
+    memset(&msg, 0, sizeof(msg));
+    msg.klen = m->key != NULL ? m->key_len : 0;
+    msg.vlen = m->len;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ctx->s.delivered++;
+        out_kafka_resolved(ctx, out_kafka_cost(&msg));
+        lsh_ticket_ack(t);
+        if (r != NULL) {
+            out_kafka_retry_free(r);
+        }
+        return;
+    }
+    purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+             m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+    if (ctx->exiting) {
+        /* not delivered: the ticket stays held, the checkpoint too */
+        out_kafka_resolved(ctx, out_kafka_cost(&msg));
+        if (r != NULL) {
+            out_kafka_retry_free(r);
+        }
+        return;
+    }
+    ctx->s.failed++;
+    if (r == NULL) {
+        /* to produce again as it was asked: partition as configured */
+        msg.topic = rd_kafka_topic_name(m->rkt);
+        msg.partition = ctx->conf->partition;
+        msg.key = m->key;
+        msg.val = m->payload;
+        if (rd_kafka_message_headers(m, &msg.hdrs) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+            msg.hdrs = NULL;
+        }
+    }
+    if (!purged && ctx->s.failed % 1000 == 1) {
+        lsh_ins_warn(ctx->ins,
+                     "delivery failed (%s); the record is kept and produced "
+                     "again (%llu failures so far)",
+                     rd_kafka_err2str(m->err),
+                     (unsigned long long)ctx->s.failed);
+    }
+    /* a purge while the producer is replaced is not the record's failure */
+    out_kafka_failed(ctx, m->err, &msg, t, r, !(purged && ctx->recreating),
+                     false);
+}
+
+/* --- the producer -------------------------------------------------------- */
+
+static void out_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                             const char *buf)
+{
+    struct out_kafka *ctx = rd_kafka_opaque(rk);
+    /*
+     * librdkafka logs transient trouble (a refused connection) at LOG_ERR
+     * and retries it; logship keeps "error" for what loses or stops.
+     */
+    int our = level <= 2   ? LSH_LOG_ERROR
+              : level <= 4 ? LSH_LOG_WARN
+              : level <= 6 ? LSH_LOG_INFO
+                           : LSH_LOG_DEBUG;
+
+    lsh_log(our, ctx->ins->name, "librdkafka %s: %s", fac, buf);
+}
+
+static void out_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
+                               void *opaque)
+{
+    struct out_kafka *ctx = opaque;
+    char              fatal[512];
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        lsh_ins_error(ctx->ins,
+                      "fatal producer error: %s; replacing the producer and "
+                      "producing what was in flight again",
+                      fatal);
+        ctx->fatal = true;
+        return;
+    }
+    lsh_ins_warn(ctx->ins, "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+static int out_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len,
+                              void *opaque)
+{
+    struct out_kafka *ctx = opaque;
+
+    (void)rk;
+    out_kafka_stats_parse(&ctx->m, json, len);
+    return 0; /* librdkafka frees json */
+}
+
+int out_kafka_create(struct out_kafka *ctx)
+{
+    rd_kafka_conf_t  *kc;
+    rd_kafka_queue_t *q;
+    char              err[512];
+    const char       *bad_opt;
+    long              bad;
+
+    kc = out_kafka_conf_build(ctx->conf, err, sizeof(err), &bad_opt, &bad);
+    if (kc == NULL) {
+        return lsh_ins_error(ctx->ins, "%s", err);
+    }
+    rd_kafka_conf_set_opaque(kc, ctx);
+    rd_kafka_conf_set_log_cb(kc, out_kafka_log_cb);
+    rd_kafka_conf_set_error_cb(kc, out_kafka_error_cb);
+    rd_kafka_conf_set_dr_msg_cb(kc, out_kafka_dr_cb);
+    rd_kafka_conf_set_stats_cb(kc, out_kafka_stats_cb);
+    ctx->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
+    if (ctx->rk == NULL) {
+        rd_kafka_conf_destroy(kc);
+        return lsh_ins_error(ctx->ins, "cannot create producer: %s", err);
+    }
+    rd_kafka_set_log_queue(ctx->rk, NULL);
+    q = rd_kafka_queue_get_main(ctx->rk);
+    rd_kafka_queue_io_event_enable(q, ctx->pipe[1], "1", 1);
+    rd_kafka_queue_destroy(q);
+    return LSH_OK;
+}
+
+void out_kafka_destroy_producer(struct out_kafka *ctx)
+{
+    lsh_hmap_each(&ctx->topics, out_kafka_topic_free, NULL);
+    lsh_hmap_release(&ctx->topics);
+    if (ctx->rk != NULL) {
+        rd_kafka_destroy(ctx->rk);
+        ctx->rk = NULL;
+    }
+}
+
+/*
+ * After a fatal error: take back everything from the old producer (its
+ * delivery reports put each record in the retry queue), then start a new
+ * one and produce them again.
+ */
+static void out_kafka_recreate(struct out_kafka *ctx)
+{
+    int i;
+
+    ctx->recreating = true;
+    rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+                                RD_KAFKA_PURGE_F_NON_BLOCKING);
+    for (i = 0; i < 100 && rd_kafka_outq_len(ctx->rk) > 0; i++) {
+        rd_kafka_poll(ctx->rk, 50);
+    }
+    out_kafka_destroy_producer(ctx);
+    ctx->recreating = false;
+    ctx->fatal = false;
+    ctx->s.restarts++;
+    if (out_kafka_create(ctx) != LSH_OK) {
+        ctx->fatal = true; /* try again on the next event */
+        return;
+    }
+    out_kafka_retry_run(ctx);
+}
+
+/*
+ * After records were resolved or room freed up: wakes the pipeline if it
+ * waits (for room, or in sync mode for every ack), or the engine if it
+ * waits for this output to drain.
+ */
+void out_kafka_maybe_wake(struct out_kafka *ctx)
+{
+    uint64_t room = (uint64_t)ctx->conf->max_inflight_bytes / 4 * 3;
+    bool     ready = ctx->conf->delivery == OUT_KAFKA_SYNC
+                         ? ctx->inflight == 0
+                         : ctx->inflight_bytes <= room;
+
+    if (ctx->want_wake && ready) {
+        ctx->want_wake = false;
+        lsh_output_wake(ctx->ins);
+    } else if (ctx->inflight == 0 && ctx->ins->stopped) {
+        lsh_output_wake(ctx->ins);
+    }
+}
+
+/* Serves every queued delivery report, log line, error and statistic. */
+void out_kafka_serve(struct out_kafka *ctx)
+{
+    while (rd_kafka_poll(ctx->rk, 0) > 0) {
+    }
+    if (ctx->fatal) {
+        out_kafka_recreate(ctx);
+    }
+    if (ctx->retry_blocked) {
+        ctx->retry_blocked = false;
+        out_kafka_retry_run(ctx);
+    }
+    out_kafka_maybe_wake(ctx);
+}
