@@ -55,7 +55,7 @@ void lsh_ml_flush(struct lsh_ml *ml, lsh_ml_emit emit, void *arg)
     if (!ml->active) {
         return;
     }
-    emit(arg, ml->group.ptr, ml->group.len, ml->flags);
+    emit(arg, ml->group.ptr, ml->group.len, ml->flags, ml->time_ns, ml->tag);
     ml->records++;
     ml->active = false;
     ml->nlines = 0;
@@ -67,17 +67,21 @@ void lsh_ml_flush(struct lsh_ml *ml, lsh_ml_emit emit, void *arg)
 }
 
 static void lsh_ml_begin(struct lsh_ml *ml, const char *line, size_t len,
-                         unsigned flags, uint64_t start)
+                         unsigned flags, uint64_t start, int64_t time_ns,
+                         int tag)
 {
     lsh_buf_add(&ml->group, line, len);
     ml->nlines = 1;
     ml->flags = flags;
     ml->start = start;
+    ml->time_ns = time_ns;
+    ml->tag = tag;
     ml->active = true;
 }
 
 void lsh_ml_line(struct lsh_ml *ml, const char *line, size_t len,
-                 unsigned flags, uint64_t start, lsh_ml_emit emit, void *arg)
+                 unsigned flags, uint64_t start, int64_t time_ns, int tag,
+                 lsh_ml_emit emit, void *arg)
 {
     int m = lsh_regex_match(ml->conf->start, line, len);
 
@@ -87,19 +91,19 @@ void lsh_ml_line(struct lsh_ml *ml, const char *line, size_t len,
     }
     if (m == 1) {
         lsh_ml_flush(ml, emit, arg);
-        lsh_ml_begin(ml, line, len, flags, start);
+        lsh_ml_begin(ml, line, len, flags, start, time_ns, tag);
         return;
     }
     if (!ml->active) {
         ml->records++;
-        emit(arg, line, len, flags); /* a continuation with no start */
+        emit(arg, line, len, flags, time_ns, tag); /* no start before it */
         return;
     }
     if ((int64_t)ml->nlines + 1 > ml->conf->max_lines ||
         (int64_t)(ml->group.len + 1 + len) > ml->conf->max_bytes) {
         ml->split++;
         lsh_ml_flush(ml, emit, arg);
-        lsh_ml_begin(ml, line, len, flags, start);
+        lsh_ml_begin(ml, line, len, flags, start, time_ns, tag);
         return;
     }
     lsh_buf_addc(&ml->group, '\n');

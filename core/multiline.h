@@ -30,14 +30,20 @@ struct lsh_ml_conf {
 /* The option table of a "multiline:" map (a LSH_OPT_SUB). */
 extern const struct lsh_option lsh_ml_options[];
 
+/*
+ * Called per record: its text and flags, and the time and tag (a stream)
+ * given with its first line.
+ */
 typedef void (*lsh_ml_emit)(void *arg, const char *text, size_t len,
-                            unsigned flags);
+                            unsigned flags, int64_t time_ns, int tag);
 
 struct lsh_ml {
     const struct lsh_ml_conf *conf;
     struct lsh_buf            group; /* the pending record */
     size_t                    nlines;
-    uint64_t                  start; /* source offset of its first line */
+    uint64_t                  start;   /* source offset of its first line */
+    int64_t                   time_ns; /* given with its first line */
+    int                       tag;
     unsigned                  flags; /* LSH_REC_* of its lines */
     bool                      active;
     uint64_t                  records;    /* emitted */
@@ -49,9 +55,13 @@ struct lsh_ml {
 void lsh_ml_init(struct lsh_ml *ml, const struct lsh_ml_conf *conf);
 void lsh_ml_release(struct lsh_ml *ml);
 
-/* Feeds one line that starts at source offset start. */
+/*
+ * Feeds one line that starts at source offset start; time_ns and tag are
+ * handed back with the record it starts.
+ */
 void lsh_ml_line(struct lsh_ml *ml, const char *line, size_t len,
-                 unsigned flags, uint64_t start, lsh_ml_emit emit, void *arg);
+                 unsigned flags, uint64_t start, int64_t time_ns, int tag,
+                 lsh_ml_emit emit, void *arg);
 
 /* Emits the pending record, if any. */
 void lsh_ml_flush(struct lsh_ml *ml, lsh_ml_emit emit, void *arg);

@@ -20,8 +20,12 @@ struct lsh_reader_ctx {
     struct lsh_reader *r;
     struct lsh_batch  *b;
     const char        *data; /* the bytes being framed */
-    uint64_t           base; /* their source offset */
-    int64_t            now;
+    size_t             len;
+    /* the reader's fields, copied into the batch on first use */
+    struct lsh_field *fields;
+    uint64_t          base; /* their source offset */
+    int64_t           now;
+    uint64_t          cur_start; /* offset of the line being decoded */
 };
 
 static void lsh_reader_gen_commit(struct lsh_tracker *tr, void *data)
@@ -71,14 +75,35 @@ static void lsh_reader_gen_free(struct lsh_reader_gen *g)
 void lsh_reader_init(struct lsh_reader *r, uint64_t offset,
                      const struct lsh_reader_opts *o)
 {
+    int i;
     memset(r, 0, sizeof(*r));
     r->offset = offset;
     r->safe = offset;
-    lsh_framer_init(&r->framer, o->max_line, o->on_long, o->strip_cr);
-    if (o->ml != NULL) {
-        r->ml = lsh_malloc(sizeof(*r->ml));
-        lsh_ml_init(r->ml, o->ml);
+    if (o->ctr != NULL) {
+        /*
+         * A runtime writes a long line in parts (16 KiB of text each for
+         * Docker and containerd, escaped up to 6 times over in JSON);
+         * the joined line is what max_line_bytes limits.  A runtime line
+         * longer still is cut and, for Docker, then fails to decode.
+         */
+        size_t max = o->max_line > 128 * 1024 ? o->max_line : 128 * 1024;
+
+        lsh_framer_init(&r->framer, max + 1024, LSH_LONG_TRUNCATE, o->strip_cr);
+    } else {
+        lsh_framer_init(&r->framer, o->max_line, o->on_long, o->strip_cr);
     }
+    if (o->ml != NULL) {
+        for (i = 0; i < (o->ctr ? LSH_STREAM_COUNT : 1); i++) {
+            r->ml[i] = lsh_malloc(sizeof(*r->ml[i]));
+            lsh_ml_init(r->ml[i], o->ml);
+        }
+    }
+    if (o->ctr != NULL) {
+        r->ctr = lsh_malloc(sizeof(*r->ctr));
+        lsh_ctr_init(r->ctr, o->ctr);
+    }
+    r->fields = o->fields;
+    r->nfields = o->nfields;
     r->on_commit = o->on_commit;
     r->data = o->data;
     r->gen = lsh_reader_gen_new(r, offset);
@@ -86,11 +111,20 @@ void lsh_reader_init(struct lsh_reader *r, uint64_t offset,
 
 void lsh_reader_release(struct lsh_reader *r)
 {
+    int i;
+
     lsh_buf_release(&r->partial);
-    if (r->ml != NULL) {
-        lsh_ml_release(r->ml);
-        free(r->ml);
-        r->ml = NULL;
+    for (i = 0; i < LSH_STREAM_COUNT; i++) {
+        if (r->ml[i] != NULL) {
+            lsh_ml_release(r->ml[i]);
+            free(r->ml[i]);
+            r->ml[i] = NULL;
+        }
+    }
+    if (r->ctr != NULL) {
+        lsh_ctr_release(r->ctr);
+        free(r->ctr);
+        r->ctr = NULL;
     }
     while (r->old != NULL) {
         struct lsh_reader_gen *g = r->old;
@@ -114,31 +148,121 @@ bool lsh_reader_idle(const struct lsh_reader *r)
     return r->old == NULL && lsh_tracker_idle(&r->gen->tracker);
 }
 
-static void lsh_reader_record(void *arg, const char *text, size_t len,
-                              unsigned flags)
+bool lsh_reader_pending_start(const struct lsh_reader *r, uint64_t *start)
 {
-    struct lsh_reader_ctx *c = arg;
-    struct lsh_record     *rec;
+    bool any = false;
+    int  i;
 
-    /* multiline text lives in the joiner: copy it into the batch */
-    if (c->r->ml != NULL) {
+    if (r->ctr != NULL) {
+        any = lsh_ctr_pending_start(r->ctr, start);
+    }
+    for (i = 0; i < LSH_STREAM_COUNT; i++) {
+        const struct lsh_ml *ml = r->ml[i];
+
+        if (ml != NULL && ml->active && (!any || ml->start < *start)) {
+            *start = ml->start;
+            any = true;
+        }
+    }
+    return any;
+}
+
+static const struct lsh_str lsh_stream_field = LSH_STR_LIT("stream");
+static const struct lsh_str lsh_error_field = LSH_STR_LIT("container_error");
+
+/*
+ * Adds a record.  copy: the text lives in a joiner or a reused buffer, so
+ * the batch gets its own copy (lines framed in place point into the batch
+ * already).  time_ns 0: the time it was read.  stream < 0: none.
+ */
+static void lsh_reader_emit_record(struct lsh_reader_ctx *c, const char *text,
+                                   size_t len, unsigned flags, bool copy,
+                                   int64_t time_ns, int stream,
+                                   const char *error)
+{
+    struct lsh_reader *r = c->r;
+    struct lsh_record *rec;
+    size_t             i;
+
+    if (copy) {
         text = lsh_arena_memdup(&c->b->arena, text, len);
     }
-    rec = lsh_batch_push(c->b, lsh_str_make(text, len), c->now);
+    rec = lsh_batch_push(c->b, lsh_str_make(text, len),
+                         time_ns != 0 ? time_ns : c->now);
     rec->flags |= flags;
+    if (r->nfields > 0 && c->fields == NULL) {
+        /* the batch outlives the source's names: give it its own copy */
+        c->fields =
+            lsh_arena_alloc(&c->b->arena, r->nfields * sizeof(*c->fields));
+        for (i = 0; i < r->nfields; i++) {
+            c->fields[i] = r->fields[i];
+            c->fields[i].v.s.ptr = lsh_arena_memdup(
+                &c->b->arena, r->fields[i].v.s.ptr, r->fields[i].v.s.len);
+        }
+    }
+    for (i = 0; i < r->nfields; i++) {
+        lsh_record_set(c->b, rec, c->fields[i].name, c->fields[i].v);
+    }
+    if (stream >= 0) {
+        const char *name = lsh_stream_names[stream];
+
+        lsh_record_set(c->b, rec, lsh_stream_field,
+                       lsh_value_str(lsh_str_make(name, strlen(name))));
+    }
+    if (error != NULL) {
+        lsh_record_set(c->b, rec, lsh_error_field,
+                       lsh_value_str(lsh_str_make(error, strlen(error))));
+    }
+}
+
+static void lsh_reader_ml_out(void *arg, const char *text, size_t len,
+                              unsigned flags, int64_t time_ns, int tag)
+{
+    lsh_reader_emit_record(arg, text, len, flags, true, time_ns, tag, NULL);
+}
+
+/* A line (framed, or from a container joiner): to multiline, or out. */
+static void lsh_reader_text(struct lsh_reader_ctx *c, const char *text,
+                            size_t len, unsigned flags, uint64_t start,
+                            bool copy, int64_t time_ns, int stream,
+                            const char *error)
+{
+    struct lsh_ml *ml = c->r->ml[stream > 0 ? stream : 0];
+
+    if (ml == NULL || error != NULL) {
+        lsh_reader_emit_record(c, text, len, flags, copy, time_ns, stream,
+                               error);
+        return;
+    }
+    lsh_ml_line(ml, text, len, flags, start, time_ns, stream, lsh_reader_ml_out,
+                c);
+}
+
+static void lsh_reader_cout(void *arg, const struct lsh_cout *o)
+{
+    struct lsh_reader_ctx *c = arg;
+    /* a whole line decoded in place is in the batch already */
+    bool copy = c->data == NULL || o->text < c->data ||
+                o->text + o->len > c->data + c->len;
+
+    /* a joined line starts where its first part does (or later) */
+    lsh_reader_text(c, o->text, o->len, o->flags, c->cur_start, copy,
+                    o->time_ns, o->stream, o->error);
 }
 
 static void lsh_reader_line(void *arg, const char *line, size_t len,
                             unsigned flags)
 {
     struct lsh_reader_ctx *c = arg;
+    uint64_t               start = c->base + (uint64_t)(line - c->data);
 
-    if (c->r->ml == NULL) {
-        lsh_reader_record(arg, line, len, flags);
+    if (c->r->ctr != NULL) {
+        c->cur_start = start;
+        lsh_ctr_line(c->r->ctr, line, len, start, lsh_reader_cout, c);
         return;
     }
-    lsh_ml_line(c->r->ml, line, len, flags,
-                c->base + (uint64_t)(line - c->data), lsh_reader_record, c);
+    /* framed in place: the text is in the batch already */
+    lsh_reader_text(c, line, len, flags, start, false, 0, -1, NULL);
 }
 
 /*
@@ -148,7 +272,9 @@ static void lsh_reader_line(void *arg, const char *line, size_t len,
 static int lsh_reader_emit(struct lsh_reader *r, struct lsh_instance *ins,
                            struct lsh_batch *b, struct lsh_str path)
 {
-    uint64_t safe = lsh_reader_pending(r) ? r->ml->start : r->offset;
+    uint64_t safe = r->offset;
+
+    lsh_reader_pending_start(r, &safe);
 
     if (b->n == 0 && safe == r->safe) {
         lsh_input_discard(ins, b);
@@ -183,9 +309,11 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
     }
     b->data.len = plen + (size_t)n;
     r->bytes += (uint64_t)n;
+    memset(&c, 0, sizeof(c));
     c.r = r;
     c.b = b;
     c.data = b->data.ptr;
+    c.len = b->data.len;
     c.base = r->offset;
     c.now = lsh_now_real_ns();
     consumed = lsh_framer_run(&r->framer, b->data.ptr, b->data.len,
@@ -201,20 +329,36 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
     return n;
 }
 
+/* Emits every multiline record waiting. */
+static void lsh_reader_ml_flush(struct lsh_reader *r, struct lsh_reader_ctx *c)
+{
+    int i;
+
+    for (i = 0; i < LSH_STREAM_COUNT; i++) {
+        if (r->ml[i] != NULL) {
+            lsh_ml_flush(r->ml[i], lsh_reader_ml_out, c);
+        }
+    }
+}
+
 int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
                      struct lsh_str path)
 {
     struct lsh_reader_ctx c;
+    bool                  ml = false;
+    int                   i;
 
-    if (!lsh_reader_pending(r)) {
-        return LSH_OK;
+    for (i = 0; i < LSH_STREAM_COUNT; i++) {
+        ml = ml || (r->ml[i] != NULL && r->ml[i]->active);
     }
+    if (!ml) {
+        return LSH_OK; /* a container's partial line waits for its end */
+    }
+    memset(&c, 0, sizeof(c));
     c.r = r;
     c.b = lsh_input_batch(ins);
-    c.data = NULL;
-    c.base = 0;
     c.now = lsh_now_real_ns();
-    lsh_ml_flush(r->ml, lsh_reader_record, &c);
+    lsh_reader_ml_flush(r, &c);
     return lsh_reader_emit(r, ins, c.b, path);
 }
 
@@ -223,6 +367,7 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
 {
     struct lsh_reader_ctx c;
 
+    memset(&c, 0, sizeof(c));
     c.r = r;
     c.b = lsh_input_batch(ins);
     c.now = lsh_now_real_ns();
@@ -230,24 +375,33 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
     /* the last line lives in r->partial: copy it into the batch */
     lsh_buf_add(&c.b->data, r->partial.ptr, r->partial.len);
     c.data = c.b->data.ptr;
+    c.len = c.b->data.len;
     lsh_framer_finish(&r->framer, c.b->data.ptr, c.b->data.len, lsh_reader_line,
                       &c);
     r->offset += r->partial.len;
     lsh_buf_reset(&r->partial);
-    if (lsh_reader_pending(r)) {
-        lsh_ml_flush(r->ml, lsh_reader_record, &c);
+    if (r->ctr != NULL) {
+        lsh_ctr_flush(r->ctr, lsh_reader_cout, &c); /* as they are */
     }
+    lsh_reader_ml_flush(r, &c);
     return lsh_reader_emit(r, ins, c.b, path);
 }
 
 void lsh_reader_restart(struct lsh_reader *r, uint64_t offset)
 {
+    int i;
+
     lsh_buf_release(&r->partial);
     r->framer.discarding = false;
     r->framer.splitting = false;
-    if (r->ml != NULL) {
-        lsh_ml_release(r->ml);
-        lsh_ml_init(r->ml, r->ml->conf);
+    for (i = 0; i < LSH_STREAM_COUNT; i++) {
+        if (r->ml[i] != NULL) {
+            lsh_ml_release(r->ml[i]);
+            lsh_ml_init(r->ml[i], r->ml[i]->conf);
+        }
+    }
+    if (r->ctr != NULL) {
+        lsh_ctr_reset(r->ctr);
     }
     if (lsh_tracker_idle(&r->gen->tracker)) {
         lsh_reader_gen_free(r->gen);

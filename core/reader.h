@@ -22,6 +22,7 @@
 #ifndef LSH_READER_H
 #define LSH_READER_H
 
+#include "container.h"
 #include "framer.h"
 #include "multiline.h"
 #include "plugin.h"
@@ -33,25 +34,33 @@ struct lsh_reader_gen;
 typedef void (*lsh_reader_commit_cb)(struct lsh_reader *r, void *data);
 
 struct lsh_reader {
-    struct lsh_buf         partial; /* bytes after the last complete line */
-    uint64_t               offset;  /* source offset of partial.ptr[0] */
-    uint64_t               safe;    /* end of the last ticket issued */
-    struct lsh_framer      framer;
-    struct lsh_ml         *ml;  /* NULL without multiline */
-    struct lsh_reader_gen *gen; /* current generation */
-    struct lsh_reader_gen *old; /* older ones with tickets out */
-    lsh_reader_commit_cb   on_commit;
-    void                  *data;
-    uint64_t               bytes; /* read in total */
+    struct lsh_buf    partial; /* bytes after the last complete line */
+    uint64_t          offset;  /* source offset of partial.ptr[0] */
+    uint64_t          safe;    /* end of the last ticket issued */
+    struct lsh_framer framer;
+    struct lsh_ctr   *ctr; /* NULL unless container logs */
+    /* multiline, NULL without; one per stream for container logs */
+    struct lsh_ml          *ml[LSH_STREAM_COUNT];
+    const struct lsh_field *fields; /* set on every record */
+    size_t                  nfields;
+    struct lsh_reader_gen  *gen; /* current generation */
+    struct lsh_reader_gen  *old; /* older ones with tickets out */
+    lsh_reader_commit_cb    on_commit;
+    void                   *data;
+    uint64_t                bytes; /* read in total */
 };
 
 struct lsh_reader_opts {
-    size_t                    max_line;
-    int                       on_long;
-    bool                      strip_cr;
-    const struct lsh_ml_conf *ml; /* NULL for none */
-    lsh_reader_commit_cb      on_commit;
-    void                     *data;
+    size_t                     max_line;
+    int                        on_long;
+    bool                       strip_cr;
+    const struct lsh_ml_conf  *ml;  /* NULL for none */
+    const struct lsh_ctr_conf *ctr; /* NULL: lines are the records */
+    /* set on every record; they must outlive the reader */
+    const struct lsh_field *fields;
+    size_t                  nfields;
+    lsh_reader_commit_cb    on_commit;
+    void                   *data;
 };
 
 /* Starts at source offset; bytes before it count as delivered. */
@@ -98,10 +107,17 @@ static inline uint64_t lsh_reader_read_offset(const struct lsh_reader *r)
     return r->offset + r->partial.len;
 }
 
-/* True when multiline has a record waiting for more lines. */
+/*
+ * True when a record waits for more lines (multiline, or a container's
+ * partial line); *start is then where the oldest one begins.
+ */
+bool lsh_reader_pending_start(const struct lsh_reader *r, uint64_t *start);
+
 static inline bool lsh_reader_pending(const struct lsh_reader *r)
 {
-    return r->ml != NULL && r->ml->active;
+    uint64_t start;
+
+    return lsh_reader_pending_start(r, &start);
 }
 
 /* The current generation's committed offset. */

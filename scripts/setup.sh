@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config librdkafka-dev libyaml-dev
       libpcre2-dev)
 # tests, the local broker and the demo
-pkgs+=(libcmocka-dev kcat python3 maven openjdk-17-jre-headless
+pkgs+=(libcmocka-dev kcat python3 python3-yaml gzip maven openjdk-17-jre-headless
        procps util-linux)
 # quality gates: sanitizers, fuzzing, valgrind, formatting
 pkgs+=(clang libclang-rt-14-dev valgrind clang-format)

@@ -17,6 +17,9 @@
 static const char *const in_tail_read_from[] = {"head", "tail", NULL};
 static const char *const in_tail_long_line[] = {"truncate", "skip", "split",
                                                 NULL};
+/* in enum lsh_ctr_format order */
+static const char *const in_tail_formats[] = {"raw", "docker", "cri", "auto",
+                                              NULL};
 
 static const struct lsh_option in_tail_options[] = {
     {.name = "paths",
@@ -94,6 +97,28 @@ static const struct lsh_option in_tail_options[] = {
      .help = "Join continuation lines (a stack trace) to the line that "
              "starts them: {start: REGEX, max_lines, max_bytes, "
              "flush_after}."},
+    {.name = "format",
+     .type = LSH_OPT_ENUM,
+     .def = "raw",
+     .offset = offsetof(struct in_tail_conf, format),
+     .values = in_tail_formats,
+     .help = "raw: each line is a record. docker: Docker json-file lines; "
+             "cri: containerd and CRI-O lines; auto: either, decided per "
+             "file by its first line. Container formats join partial "
+             "lines, set the stream and time fields, and skip *.gz files. "
+             "See docs/containers.md."},
+    {.name = "streams",
+     .type = LSH_OPT_STRLIST,
+     .offset = offsetof(struct in_tail_conf, streams),
+     .help = "Container formats: the streams to keep, from stdout and "
+             "stderr (default both)."},
+    {.name = "kubernetes",
+     .type = LSH_OPT_BOOL,
+     .def = "true",
+     .offset = offsetof(struct in_tail_conf, kubernetes),
+     .help = "Container formats: set k8s_pod, k8s_namespace, "
+             "k8s_container and container_id from file names like "
+             "/var/log/containers/<pod>_<namespace>_<container>-<id>.log."},
     {.name = NULL},
 };
 
@@ -119,6 +144,19 @@ static int in_tail_validate(const void *conf, struct lsh_diag *d)
         }
         in_tail_glob_release(&g);
     }
+    for (i = 0; i < c->streams.n; i++) {
+        if (strcmp(c->streams.v[i], "stdout") != 0 &&
+            strcmp(c->streams.v[i], "stderr") != 0) {
+            rc = lsh_diag_item(d, "streams", i,
+                               "'%s' is not a stream: stdout or stderr",
+                               c->streams.v[i]);
+        }
+    }
+    if (c->streams.n > 0 && c->format == LSH_CTR_RAW) {
+        rc = lsh_diag_key(d, "streams",
+                          "applies to container formats only (format: "
+                          "docker, cri or auto)");
+    }
     return rc;
 }
 
@@ -136,6 +174,10 @@ bool in_tail_wanted(const struct in_tail *t, const char *path)
         return false;
     }
     base = base ? base + 1 : path;
+    /* runtimes compress rotated logs; those are done */
+    if (c->format != LSH_CTR_RAW && fnmatch("*.gz", base, 0) == 0) {
+        return false;
+    }
     for (i = 0; i < c->exclude.n; i++) {
         if (strchr(c->exclude.v[i], '/') == NULL &&
             fnmatch(c->exclude.v[i], base, 0) == 0) {
@@ -260,6 +302,19 @@ static int in_tail_init(struct lsh_instance *ins, const void *conf)
     lsh_hmap_init(&t->dirs_by_wd);
     lsh_hmap_init(&t->dirs_by_path);
     lsh_hmap_init(&t->links_by_path);
+    if (c->format != LSH_CTR_RAW) {
+        size_t i;
+
+        t->ctr.format = c->format;
+        t->ctr.max_line = (size_t)c->max_line_bytes;
+        t->ctr.on_long = c->on_long_line;
+        t->ctr.streams = c->streams.n == 0 ? (1u << LSH_STREAM_COUNT) - 1 : 0;
+        for (i = 0; i < c->streams.n; i++) {
+            t->ctr.streams |= strcmp(c->streams.v[i], "stdout") == 0
+                                  ? 1u << LSH_STREAM_STDOUT
+                                  : 1u << LSH_STREAM_STDERR;
+        }
+    }
     if (in_tail_compile_globs(t) != LSH_OK ||
         in_tail_watch_start(t) != LSH_OK) {
         return LSH_ERR;
@@ -341,6 +396,16 @@ static void in_tail_exit(struct lsh_instance *ins)
         (unsigned long long)c->truncated, (unsigned long long)c->skipped,
         (unsigned long long)c->split, (unsigned long long)c->ml_records,
         (unsigned long long)c->ml_split);
+    if (t->conf->format != LSH_CTR_RAW) {
+        lsh_ins_info(ins,
+                     "container logs: %llu lines, %llu partial parts "
+                     "joined, %llu malformed (kept raw), %llu on streams "
+                     "not kept",
+                     (unsigned long long)c->ctr_lines,
+                     (unsigned long long)c->ctr_partials,
+                     (unsigned long long)c->ctr_malformed,
+                     (unsigned long long)c->ctr_filtered);
+    }
     in_tail_watch_stop(t);
     for (i = 0; i < t->nglobs; i++) {
         in_tail_glob_release(&t->globs[i]);

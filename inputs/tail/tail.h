@@ -40,6 +40,9 @@ struct in_tail_conf {
     int64_t             rotate_wait_ms;
     int64_t             poll_interval_ms;
     struct lsh_ml_conf *multiline;
+    int                 format; /* enum lsh_ctr_format */
+    struct lsh_strlist  streams;
+    bool                kubernetes;
 };
 
 /* A compiled glob: absolute, split into components after its root. */
@@ -87,6 +90,9 @@ struct in_tail_file {
     struct lsh_reader    reader;
     struct lsh_ckpt_entry
         *ckpt; /* its checkpoint, if the pipeline keeps them */
+    /* Kubernetes names from the file name, set on its records */
+    struct lsh_field k8s[4];
+    char            *k8s_text;
 };
 
 /* A watched directory: where globs may match, or a symlink's target. */
@@ -120,6 +126,11 @@ struct in_tail_counters {
     uint64_t split;
     uint64_t ml_records;
     uint64_t ml_split;
+    /* container logs */
+    uint64_t ctr_lines;
+    uint64_t ctr_partials;
+    uint64_t ctr_malformed;
+    uint64_t ctr_filtered;
 };
 
 struct in_tail {
@@ -144,6 +155,7 @@ struct in_tail {
     struct lsh_timer           poll_timer;
     bool                       starting; /* read_from applies */
     bool                       exiting;  /* files freed keep checkpoints */
+    struct lsh_ctr_conf        ctr;      /* container logs, if format says */
     struct lsh_ckpt           *ckpt;
     uint32_t                   moved_cookie; /* of the last IN_MOVED_FROM */
     char                      *moved_from;   /* its path, if wanted */
@@ -186,11 +198,12 @@ struct in_tail_file *in_tail_file_by_id(struct in_tail *t, dev_t dev,
                                         ino_t ino);
 struct in_tail_file *in_tail_file_by_path(struct in_tail *t, const char *path);
 struct in_tail_file *in_tail_file_by_wd(struct in_tail *t, int wd);
-void in_tail_file_attach(struct in_tail_file *f, const char *path);
-void in_tail_file_detach(struct in_tail_file *f);
-void in_tail_file_event(struct in_tail_file *f, uint32_t mask);
-int  in_tail_file_collect(struct in_tail_file *f, size_t *budget);
-void in_tail_file_poll(struct in_tail_file *f);
-void in_tail_file_free(struct in_tail_file *f);
+void   in_tail_file_attach(struct in_tail_file *f, const char *path);
+size_t in_tail_k8s_fields(const char *path, struct lsh_field *out, char **text);
+void   in_tail_file_detach(struct in_tail_file *f);
+void   in_tail_file_event(struct in_tail_file *f, uint32_t mask);
+int    in_tail_file_collect(struct in_tail_file *f, size_t *budget);
+void   in_tail_file_poll(struct in_tail_file *f);
+void   in_tail_file_free(struct in_tail_file *f);
 
 #endif

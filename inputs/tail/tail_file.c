@@ -253,6 +253,150 @@ static void in_tail_file_watch(struct in_tail_file *f)
 
 static void in_tail_rotate_timer(struct lsh_timer *tm);
 
+static const char *const in_tail_k8s_names[] = {
+    "k8s_pod", "k8s_namespace", "k8s_container", "container_id", "k8s_pod_uid"};
+
+/* Points out[i] at the i-th name and value; s holds the values. */
+static void in_tail_k8s_set(struct lsh_field *out, const int *names,
+                            const char *s, const size_t *off, const size_t *len)
+{
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        const char *name = in_tail_k8s_names[names[i]];
+
+        out[i].name = lsh_str_make(name, strlen(name));
+        out[i].v = lsh_value_str(lsh_str_make(s + off[i], len[i]));
+    }
+}
+
+/*
+ * /var/log/containers/<pod>_<namespace>_<container>-<id>.log: pod and
+ * namespace names cannot hold '_' (DNS names), nor can container names;
+ * the id is the runtime's (64 hex digits).
+ */
+static size_t in_tail_k8s_link(const char *base, struct lsh_field *out,
+                               char **text)
+{
+    static const int names[4] = {0, 1, 2, 3};
+    const char      *end = base + strlen(base);
+    const char      *u1;
+    const char      *u2;
+    const char      *dash;
+    size_t           off[4];
+    size_t           len[4];
+
+    if (end - base < 4 || strcmp(end - 4, ".log") != 0) {
+        return 0;
+    }
+    end -= 4;
+    u1 = memchr(base, '_', (size_t)(end - base));
+    u2 = u1 != NULL ? memchr(u1 + 1, '_', (size_t)(end - u1 - 1)) : NULL;
+    if (u2 == NULL || memchr(u2 + 1, '_', (size_t)(end - u2 - 1)) != NULL) {
+        return 0;
+    }
+    dash = end;
+    while (dash > u2 + 1 && dash[-1] != '-') {
+        dash--;
+    }
+    if (u1 == base || u2 == u1 + 1 || dash <= u2 + 2 || dash == end) {
+        return 0; /* an empty part, or no '-<id>' */
+    }
+    off[0] = 0;
+    len[0] = (size_t)(u1 - base);
+    off[1] = (size_t)(u1 + 1 - base);
+    len[1] = (size_t)(u2 - u1 - 1);
+    off[2] = (size_t)(u2 + 1 - base);
+    len[2] = (size_t)(dash - 1 - u2 - 1);
+    off[3] = (size_t)(dash - base);
+    len[3] = (size_t)(end - dash);
+    *text = lsh_strndup(base, (size_t)(end - base));
+    in_tail_k8s_set(out, names, *text, off, len);
+    return 4;
+}
+
+/*
+ * /var/log/pods/<namespace>_<pod>_<uid>/<container>/<N>.log, or a
+ * rotated <N>.log.<suffix>: what the symlinks point to.
+ */
+static size_t in_tail_k8s_pods(const char *path, const char *base,
+                               struct lsh_field *out, char **text)
+{
+    static const int names[4] = {1, 0, 4, 2};
+    const char      *cdir;
+    const char      *pdir;
+    const char      *p = base;
+    const char      *u1;
+    const char      *u2;
+    size_t           off[4];
+    size_t           len[4];
+    size_t           plen;
+
+    while (*p >= '0' && *p <= '9') {
+        p++;
+    }
+    if (p == base || strncmp(p, ".log", 4) != 0 ||
+        (p[4] != '\0' && p[4] != '.')) {
+        return 0;
+    }
+    /* base - 1 is the '/' before N.log; find the two directories above */
+    for (cdir = base - 1; cdir > path && cdir[-1] != '/'; cdir--) {
+    }
+    if (cdir <= path + 1 || cdir == base - 1) {
+        return 0;
+    }
+    for (pdir = cdir - 1; pdir > path && pdir[-1] != '/'; pdir--) {
+    }
+    plen = (size_t)(cdir - 1 - pdir);
+    u1 = memchr(pdir, '_', plen);
+    u2 = u1 != NULL ? memchr(u1 + 1, '_', (size_t)(cdir - 1 - u1 - 1)) : NULL;
+    if (u2 == NULL || u1 == pdir || u2 == u1 + 1 || u2 + 1 == cdir - 1) {
+        return 0;
+    }
+    off[0] = 0; /* namespace */
+    len[0] = (size_t)(u1 - pdir);
+    off[1] = (size_t)(u1 + 1 - pdir); /* pod */
+    len[1] = (size_t)(u2 - u1 - 1);
+    off[2] = (size_t)(u2 + 1 - pdir); /* uid */
+    len[2] = (size_t)(cdir - 1 - u2 - 1);
+    off[3] = (size_t)(cdir - pdir); /* container */
+    len[3] = (size_t)(base - 1 - cdir);
+    *text = lsh_strndup(pdir, (size_t)(base - 1 - pdir));
+    in_tail_k8s_set(out, names, *text, off, len);
+    return 4;
+}
+
+size_t in_tail_k8s_fields(const char *path, struct lsh_field *out, char **text)
+{
+    const char *base = strrchr(path, '/');
+    size_t      n;
+
+    *text = NULL;
+    base = base != NULL ? base + 1 : path;
+    n = in_tail_k8s_link(base, out, text);
+    if (n == 0 && base > path + 1) {
+        n = in_tail_k8s_pods(path, base, out, text);
+    }
+    return n;
+}
+
+/* Sets the fields its name gives every record of f (container logs). */
+static void in_tail_file_names(struct in_tail_file *f)
+{
+    const struct in_tail_conf *c = f->tail->conf;
+    char                      *text;
+    size_t                     n;
+
+    if (c->format == LSH_CTR_RAW || !c->kubernetes) {
+        return;
+    }
+    n = in_tail_k8s_fields(f->path, f->k8s, &text);
+    free(f->k8s_text);
+    f->k8s_text = text;
+    f->reader.fields = f->k8s;
+    f->reader.nfields = n;
+}
+
 struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
                                        int fd, const struct stat *st,
                                        bool attach)
@@ -278,6 +422,7 @@ struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
     ro.on_long = c->on_long_line;
     ro.strip_cr = c->strip_cr;
     ro.ml = c->multiline;
+    ro.ctr = c->format != LSH_CTR_RAW ? &t->ctr : NULL;
     ro.on_commit = in_tail_file_committed;
     ro.data = f;
     lsh_reader_init(&f->reader, (uint64_t)start, &ro);
@@ -293,6 +438,7 @@ struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
     } else {
         f->path = lsh_strdup(path);
         f->path_len = strlen(path);
+        in_tail_file_names(f);
         f->state = IN_TAIL_ROTATED;
         f->last_write = lsh_now_mono_ns();
         lsh_timer_start(t->ins->loop, &f->rotate_timer, c->rotate_wait_ms, 0,
@@ -325,6 +471,7 @@ void in_tail_file_attach(struct in_tail_file *f, const char *path)
     if (f->ckpt != NULL) {
         lsh_ckpt_set_path(t->ckpt, f->ckpt, path);
     }
+    in_tail_file_names(f);
     if (f->state == IN_TAIL_ROTATED) {
         f->state = IN_TAIL_ACTIVE;
         f->close_due = false;
@@ -612,6 +759,7 @@ int in_tail_file_collect(struct in_tail_file *f, size_t *budget)
 void in_tail_file_free(struct in_tail_file *f)
 {
     struct in_tail *t = f->tail;
+    int             i;
 
     if (f->fd >= 0) {
         lsh_timer_stop(t->ins->loop, &f->rotate_timer);
@@ -637,10 +785,24 @@ void in_tail_file_free(struct in_tail_file *f)
     t->c.truncated += f->reader.framer.truncated;
     t->c.skipped += f->reader.framer.skipped;
     t->c.split += f->reader.framer.split;
-    if (f->reader.ml != NULL) {
-        t->c.ml_records += f->reader.ml->records;
-        t->c.ml_split += f->reader.ml->split;
+    for (i = 0; i < LSH_STREAM_COUNT; i++) {
+        if (f->reader.ml[i] != NULL) {
+            t->c.ml_records += f->reader.ml[i]->records;
+            t->c.ml_split += f->reader.ml[i]->split;
+        }
     }
+    if (f->reader.ctr != NULL) {
+        const struct lsh_ctr_stats *cs = &f->reader.ctr->s;
+
+        t->c.ctr_lines += cs->lines;
+        t->c.ctr_partials += cs->partials;
+        t->c.ctr_malformed += cs->malformed;
+        t->c.ctr_filtered += cs->filtered;
+        t->c.truncated += cs->truncated;
+        t->c.skipped += cs->skipped;
+        t->c.split += cs->split;
+    }
+    free(f->k8s_text);
     if (f->ckpt != NULL && !t->exiting) {
         /* closed for good and every line delivered: nothing to resume */
         lsh_ckpt_remove(t->ckpt, f->ckpt);

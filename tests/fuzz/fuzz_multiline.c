@@ -20,11 +20,14 @@ struct joined {
     size_t         records;
 };
 
-static void on_record(void *arg, const char *text, size_t len, unsigned flags)
+static void on_record(void *arg, const char *text, size_t len, unsigned flags,
+                      int64_t time_ns, int tag)
 {
     struct joined *out = arg;
 
     (void)flags;
+    (void)time_ns;
+    (void)tag;
     if (out->records++ > 0) {
         lsh_buf_addc(&out->text, '\n'); /* records may be empty lines */
     }
@@ -59,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t      n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-        lsh_ml_line(&ml, p, n, 0, (uint64_t)(p - (const char *)data), on_record,
-                    &out);
+        lsh_ml_line(&ml, p, n, 0, (uint64_t)(p - (const char *)data), 0, -1,
+                    on_record, &out);
         if (ml.active && ml.start > (uint64_t)(p - (const char *)data)) {
             abort(); /* the pending record cannot start after this line */
         }

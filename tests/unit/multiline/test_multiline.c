@@ -14,11 +14,14 @@ struct out {
     int            n;
 };
 
-static void emit(void *arg, const char *text, size_t len, unsigned flags)
+static void emit(void *arg, const char *text, size_t len, unsigned flags,
+                 int64_t time_ns, int tag)
 {
     struct out *o = arg;
 
     (void)flags;
+    (void)time_ns;
+    (void)tag;
     lsh_buf_add(&o->text, text, len);
     lsh_buf_addc(&o->text, '|');
     o->n++;
@@ -48,7 +51,7 @@ static void conf_free(struct lsh_ml_conf *c)
 static void feed(struct lsh_ml *ml, const char *line, uint64_t off,
                  struct out *o)
 {
-    lsh_ml_line(ml, line, strlen(line), 0, off, emit, o);
+    lsh_ml_line(ml, line, strlen(line), 0, off, 0, -1, emit, o);
 }
 
 static void test_join(void **state)
