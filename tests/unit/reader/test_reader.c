@@ -243,6 +243,38 @@ static void test_multiline_safe_offset(void **state)
     lsh_regex_destroy(c.start);
 }
 
+/* A container's partial line holds the ticket at its first part. */
+static void test_container_safe_offset(void **state)
+{
+    struct fx             *fx = *state;
+    struct lsh_ctr_conf    cc = {LSH_CTR_CRI, 3, 1024, LSH_LONG_TRUNCATE};
+    struct lsh_reader_opts o = {
+        .max_line = 1024, .on_long = LSH_LONG_TRUNCATE, .ctr = &cc};
+    static const char *const l1 = "2026-11-23T10:15:00Z stdout F one\n";
+    static const char *const l2 = "2026-11-23T10:15:00Z stdout P tw\n";
+    static const char *const l3 = "2026-11-23T10:15:00Z stderr F err\n";
+    static const char *const l4 = "2026-11-23T10:15:00Z stdout F o\n";
+    size_t                   n1 = strlen(l1), n2 = strlen(l2);
+    size_t                   n3 = strlen(l3), n4 = strlen(l4);
+
+    lsh_reader_init(&fx->r, 0, &o);
+    put(fx, l1);
+    put(fx, l2);
+    put(fx, l3);
+    get(fx);
+    seen_is("one;err;");
+    /* the stderr line is out, but "tw" waits: the ticket stops before it */
+    assert_int_equal(g_ends[0], n1);
+    assert_true(lsh_reader_pending(&fx->r));
+    put(fx, l4);
+    get(fx);
+    seen_is("one;err;two;");
+    assert_int_equal(g_ends[1], n1 + n2 + n3 + n4);
+    assert_false(lsh_reader_pending(&fx->r));
+    ack_all();
+    assert_int_equal(lsh_reader_committed(&fx->r), n1 + n2 + n3 + n4);
+}
+
 static void test_restart_generations(void **state)
 {
     struct fx *fx = *state;
@@ -269,6 +301,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multiline_safe_offset, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_container_safe_offset, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_generations, setup,
                                         teardown),
