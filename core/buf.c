@@ -98,3 +98,26 @@ char *lsh_buf_detach(struct lsh_buf *b, size_t *len)
     b->cap = 0;
     return p;
 }
+
+void lsh_buf_add_u64w(struct lsh_buf *b, uint64_t v, int width)
+{
+    char  tmp[24];
+    char *p = tmp + sizeof(tmp);
+
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+        width--;
+    } while (v != 0 || width > 0);
+    lsh_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void lsh_buf_add_i64(struct lsh_buf *b, int64_t v)
+{
+    if (v < 0) {
+        lsh_buf_addc(b, '-');
+        lsh_buf_add_u64w(b, -(uint64_t)v, 1);
+    } else {
+        lsh_buf_add_u64w(b, (uint64_t)v, 1);
+    }
+}

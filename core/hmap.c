@@ -4,6 +4,7 @@
 #include "hmap.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "mem.h"
 
@@ -120,6 +121,21 @@ uint64_t lsh_hash_bytes(const void *p, size_t n)
         h *= 1099511628211ULL;
     }
     return lsh_hash_u64(h);
+}
+
+uint64_t lsh_hash_fast(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t             h = 0x9e3779b97f4a7c15ULL ^ n;
+    uint64_t             w;
+
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ lsh_hash_u64(w)) * 0xff51afd7ed558ccdULL;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    return lsh_hash_u64(h ^ w);
 }
 
 uint64_t lsh_hash_u64(uint64_t x)

@@ -92,6 +92,25 @@ static void lsh_json_escape(struct lsh_buf *out, unsigned char c)
     }
 }
 
+/*
+ * True when none of the 8 bytes in x needs more than a copy: no control
+ * character, no '"' or '\\', nothing from 0x80 up.  The "has a byte
+ * less than" and "has a zero byte" tests are exact for the word as a
+ * whole, which is all that is asked.
+ */
+static inline bool lsh_json_plain8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    uint64_t       q = x ^ (ones * '"');
+    uint64_t       bs = x ^ (ones * '\\');
+
+    uint64_t hit =
+        ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x;
+
+    return (hit & high) == 0;
+}
+
 void lsh_json_str(struct lsh_buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -103,8 +122,20 @@ void lsh_json_str(struct lsh_buf *out, const char *s, size_t n)
     lsh_buf_reserve(out, n + 2);
     lsh_buf_addc(out, '"');
     while (p < end) {
-        unsigned char c = *p;
+        unsigned char c;
+        uint64_t      w;
 
+        while (end - p >= 8) {
+            memcpy(&w, p, 8);
+            if (!lsh_json_plain8(w)) {
+                break;
+            }
+            p += 8;
+        }
+        if (p == end) {
+            break;
+        }
+        c = *p;
         if (lsh_likely(c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
             p++;
             continue;
@@ -137,7 +168,7 @@ void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v)
         lsh_json_str(out, v->s.ptr, v->s.len);
         break;
     case LSH_V_INT:
-        lsh_buf_addf(out, "%lld", (long long)v->i);
+        lsh_buf_add_i64(out, v->i);
         break;
     case LSH_V_FLOAT:
         if (isfinite(v->f)) {
@@ -215,23 +246,28 @@ void lsh_json_time(struct lsh_buf *out, int64_t ns, enum lsh_time_format tf)
         lsh_time_rfc3339_ms(ns, ts);
         lsh_buf_addc(out, '"');
         lsh_buf_add(out, ts, 19);
-        lsh_buf_addf(out, ".%06lldZ\"", (long long)(frac / 1000));
+        lsh_buf_addc(out, '.');
+        lsh_buf_add_u64w(out, (uint64_t)(frac / 1000), 6);
+        lsh_buf_add(out, "Z\"", 2);
         break;
     case LSH_TF_RFC3339_NS:
         lsh_time_rfc3339_ms(ns, ts);
         lsh_buf_addc(out, '"');
         lsh_buf_add(out, ts, 19);
-        lsh_buf_addf(out, ".%09lldZ\"", (long long)frac);
+        lsh_buf_addc(out, '.');
+        lsh_buf_add_u64w(out, (uint64_t)frac, 9);
+        lsh_buf_add(out, "Z\"", 2);
         break;
     case LSH_TF_EPOCH:
-        lsh_buf_addf(out, "%lld.%09lld", (long long)sec, (long long)frac);
+        lsh_buf_add_i64(out, sec);
+        lsh_buf_addc(out, '.');
+        lsh_buf_add_u64w(out, (uint64_t)frac, 9);
         break;
     case LSH_TF_EPOCH_MS:
-        lsh_buf_addf(out, "%lld",
-                     (long long)(sec * 1000 + frac / LSH_NS_PER_MS));
+        lsh_buf_add_i64(out, sec * 1000 + frac / LSH_NS_PER_MS);
         break;
     case LSH_TF_EPOCH_NS:
-        lsh_buf_addf(out, "%lld", (long long)ns);
+        lsh_buf_add_i64(out, ns);
         break;
     default:
         lsh_buf_addc(out, '"');

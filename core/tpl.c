@@ -137,7 +137,7 @@ void lsh_tpl_value(struct lsh_buf *out, const struct lsh_value *v)
         lsh_buf_add(out, v->s.ptr, v->s.len);
         break;
     case LSH_V_INT:
-        lsh_buf_addf(out, "%lld", (long long)v->i);
+        lsh_buf_add_i64(out, v->i);
         break;
     case LSH_V_FLOAT:
         lsh_tpl_double(out, v->f);

@@ -75,6 +75,7 @@ struct in_tail_file {
     ino_t                ino;
     uint64_t             fp_hash; /* fingerprint of the first fp_len bytes */
     uint32_t             fp_len;
+    uint64_t             fp_quick; /* lsh_hash_fast of the same bytes */
     enum in_tail_state   state;
     bool                 attached;
     bool                 readable;  /* may have unread bytes */
@@ -199,6 +200,7 @@ struct in_tail_file *in_tail_file_by_id(struct in_tail *t, dev_t dev,
 struct in_tail_file *in_tail_file_by_path(struct in_tail *t, const char *path);
 struct in_tail_file *in_tail_file_by_wd(struct in_tail *t, int wd);
 void   in_tail_file_attach(struct in_tail_file *f, const char *path);
+int    in_tail_open(const char *path);
 size_t in_tail_k8s_fields(const char *path, struct lsh_field *out, char **text);
 void   in_tail_file_detach(struct in_tail_file *f);
 void   in_tail_file_event(struct in_tail_file *f, uint32_t mask);

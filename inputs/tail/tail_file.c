@@ -110,6 +110,7 @@ static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
     }
     f->fp_len = (uint32_t)n;
     f->fp_hash = lsh_hash_bytes(buf, (size_t)n);
+    f->fp_quick = lsh_hash_fast(buf, (size_t)n);
     if (f->ckpt != NULL) {
         lsh_ckpt_set_fp(f->tail->ckpt, f->ckpt, f->fp_len, f->fp_hash);
     }
@@ -252,6 +253,21 @@ static void in_tail_file_watch(struct in_tail_file *f)
 }
 
 static void in_tail_rotate_timer(struct lsh_timer *tm);
+
+/*
+ * Opens a file to follow.  O_NOATIME: reading a file just written would
+ * otherwise update its access time (relatime) on every read, a journal
+ * write per cycle; the kernel allows it to the owner and to root.
+ */
+int in_tail_open(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+
+    if (fd < 0 && errno == EPERM) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return fd;
+}
 
 static const char *const in_tail_k8s_names[] = {
     "k8s_pod", "k8s_namespace", "k8s_container", "container_id", "k8s_pod_uid"};
@@ -651,7 +667,7 @@ static bool in_tail_file_rewritten(struct in_tail_file *f)
     }
     n = pread(f->fd, buf, f->fp_len, 0);
     return n >= 0 && ((size_t)n < f->fp_len ||
-                      lsh_hash_bytes(buf, (size_t)n) != f->fp_hash);
+                      lsh_hash_fast(buf, (size_t)n) != f->fp_quick);
 }
 
 /* The file is shorter than what was read, or its start changed. */
@@ -686,16 +702,17 @@ static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
     size_t          chunk = (size_t)t->conf->read_chunk;
     struct stat     st;
     bool            got = false;
+    bool            first = true;
     int             rc = LSH_OK;
 
-    if (fstat(f->fd, &st) == 0) {
-        if ((uint64_t)st.st_size < lsh_reader_read_offset(&f->reader) ||
-            in_tail_file_rewritten(f)) {
-            rc = in_tail_file_truncated(f, st.st_size);
-        }
-        if (f->fp_len < IN_TAIL_FP_BYTES && st.st_size > f->fp_len) {
-            in_tail_file_fingerprint(f, st.st_size);
-        }
+    /*
+     * Two syscalls a cycle when a line or two was appended: the check of
+     * the first bytes, and the read.  The size is asked only when there
+     * is nothing at the read offset (was the file cut below it?).
+     */
+    if (in_tail_file_rewritten(f)) {
+        rc = in_tail_file_truncated(f, fstat(f->fd, &st) == 0 ? st.st_size
+                                                              : (off_t)0);
     }
     while (f->readable && rc == LSH_OK) {
         ssize_t n;
@@ -711,11 +728,23 @@ static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
             f->readable = false;
             break;
         }
+        if (n == 0 && first && fstat(f->fd, &st) == 0 &&
+            (uint64_t)st.st_size < lsh_reader_read_offset(&f->reader)) {
+            first = false;
+            rc = in_tail_file_truncated(f, st.st_size);
+            continue; /* and read it from the start */
+        }
+        first = false;
         if ((size_t)n < chunk) {
             f->readable = false; /* at the end; inotify tells of more */
         }
         got = got || n > 0;
         *budget -= LSH_MIN(*budget, (size_t)n);
+    }
+    if (f->fp_len < IN_TAIL_FP_BYTES &&
+        lsh_reader_read_offset(&f->reader) > f->fp_len) {
+        /* a short file grew: fingerprint what it has now */
+        in_tail_file_fingerprint(f, (off_t)lsh_reader_read_offset(&f->reader));
     }
     if (got && t->conf->multiline != NULL) {
         if (lsh_reader_pending(&f->reader)) {
@@ -855,7 +884,7 @@ static void in_tail_recover_entry(struct lsh_ckpt_entry *e, void *arg)
             (int)sizeof(path)) {
             break;
         }
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = in_tail_open(path);
         if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == e->ino &&
             (uint64_t)st.st_dev == e->dev) {
             lsh_ins_info(t->ins,

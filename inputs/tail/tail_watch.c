@@ -338,7 +338,7 @@ void in_tail_path_check(struct in_tail *t, const char *path)
         cur->dev == st.st_dev && cur->ino == st.st_ino) {
         return; /* still the same file */
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = in_tail_open(path);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd < 0 && errno == EMFILE) {
             lsh_ins_error(t->ins,
@@ -510,7 +510,7 @@ static void in_tail_dir_event(struct in_tail *t, struct in_tail_dir *d,
 void in_tail_moved_away(struct in_tail *t, const char *from, const char *to)
 {
     struct stat st;
-    int         fd = open(to, O_RDONLY | O_CLOEXEC);
+    int         fd = in_tail_open(to);
 
     if (fd < 0) {
         return;

@@ -124,6 +124,56 @@ static void test_time_format(void **state)
     assert_string_equal(ts, "2026-11-23T10:00:01.000Z");
 }
 
+/* Every time_format, written without printf. */
+static void test_time_formats(void **state)
+{
+    static const struct {
+        int64_t              ns;
+        enum lsh_time_format tf;
+        const char          *want;
+    } cases[] = {
+        {1795428000123456789LL, LSH_TF_RFC3339_MS,
+         "\"2026-11-23T10:00:00.123Z\""},
+        {1795428000123456789LL, LSH_TF_RFC3339_US,
+         "\"2026-11-23T10:00:00.123456Z\""},
+        {1795428000123456789LL, LSH_TF_RFC3339_NS,
+         "\"2026-11-23T10:00:00.123456789Z\""},
+        {1795428000000000001LL, LSH_TF_RFC3339_NS,
+         "\"2026-11-23T10:00:00.000000001Z\""},
+        {1795428000000001000LL, LSH_TF_RFC3339_US,
+         "\"2026-11-23T10:00:00.000001Z\""},
+        {1795428000123456789LL, LSH_TF_EPOCH, "1795428000.123456789"},
+        {1795428000000000007LL, LSH_TF_EPOCH, "1795428000.000000007"},
+        {1795428000123456789LL, LSH_TF_EPOCH_MS, "1795428000123"},
+        {1795428000123456789LL, LSH_TF_EPOCH_NS, "1795428000123456789"},
+        {0, LSH_TF_EPOCH_NS, "0"},
+        {0, LSH_TF_EPOCH, "0.000000000"},
+        {-1, LSH_TF_EPOCH_NS, "-1"},
+        {-1, LSH_TF_EPOCH, "-1.999999999"},
+        {INT64_MIN, LSH_TF_EPOCH_NS, "-9223372036854775808"},
+        {INT64_MAX, LSH_TF_EPOCH_NS, "9223372036854775807"},
+    };
+    struct lsh_buf b = LSH_BUF_INIT;
+    size_t         i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        lsh_buf_reset(&b);
+        lsh_json_time(&b, cases[i].ns, cases[i].tf);
+        assert_buf_eq(&b, cases[i].want);
+    }
+    lsh_buf_reset(&b);
+    lsh_buf_add_i64(&b, INT64_MIN);
+    lsh_buf_addc(&b, ' ');
+    lsh_buf_add_u64w(&b, 7, 3);
+    lsh_buf_addc(&b, ' ');
+    lsh_buf_add_u64w(&b, 12345, 3);
+    lsh_buf_addc(&b, ' ');
+    lsh_buf_add_u64w(&b, 0, 0);
+    assert_buf_eq(&b, "-9223372036854775808 007 12345 0");
+    lsh_buf_release(&b);
+}
+
 static void test_record(void **state)
 {
     struct lsh_batch   b;
@@ -165,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_replaced),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_time_formats),
         cmocka_unit_test(test_record),
     };
 
