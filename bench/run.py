@@ -157,14 +157,7 @@ class Bench:
             self.stop(p)
         return {'wall': done - t0, 'cpu': cpu, 'rss_kib': hwm}
 
-    def repeat(self, fn, *args):
-        runs = [fn(*args) for _ in range(self.a.runs)]
-        return {'runs': len(runs),
-                'wall': statistics.median(r['wall'] for r in runs),
-                'wall_min': min(r['wall'] for r in runs),
-                'wall_max': max(r['wall'] for r in runs),
-                'cpu': statistics.median(r['cpu'] for r in runs),
-                'rss_kib': max(r['rss_kib'] for r in runs)}
+    
 
     def throughput(self):
         n = self.a.lines
@@ -196,14 +189,23 @@ class Bench:
             ('b1k', 'logship tail raw, 1 KiB lines', big, n1k,
              lambda: self.logship_run('b1k', big, n1k, [], 'raw')),
         ]
+        plan = [x for x in plan if not self.a.only or x[0] in self.a.only]
+        # round robin: run k of every scenario, then run k + 1, so that the
+        # machine's drift touches all of them alike
+        runs = {key: [] for key, *_ in plan}
+        for k in range(self.a.runs):
+            for key, title, path, lines, fn in plan:
+                log('bench: %s (%s), run %d of %d' % (key, title, k + 1, self.a.runs))
+                runs[key].append(fn())
         for key, title, path, lines, fn in plan:
-            if self.a.only and key not in self.a.only:
-                continue
-            log('bench: %s (%s) x%d' % (key, title, self.a.runs))
-            r = self.repeat(fn)
-            r.update({'title': title, 'lines': lines,
-                      'bytes': os.path.getsize(path)})
-            res[key] = r
+            rs = runs[key]
+            res[key] = {'runs': len(rs), 'title': title, 'lines': lines,
+                        'bytes': os.path.getsize(path),
+                        'wall': statistics.median(r['wall'] for r in rs),
+                        'wall_min': min(r['wall'] for r in rs),
+                        'wall_max': max(r['wall'] for r in rs),
+                        'cpu': statistics.median(r['cpu'] for r in rs),
+                        'rss_kib': max(r['rss_kib'] for r in rs)}
         return res
 
     def writer(self, paths, rate, seconds):

@@ -98,6 +98,13 @@ static void lsh_json_escape(struct lsh_buf *out, unsigned char c)
  * less than" and "has a zero byte" tests are exact for the word as a
  * whole, which is all that is asked.
  */
+/* Bytes copied as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char lsh_json_plain[256] = {
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5b] = 1, /* '\\' is 0x5c */
+    [0x5d ... 0x7f] = 1,
+};
+
 static inline bool lsh_json_plain8(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101ULL;
@@ -135,11 +142,13 @@ void lsh_json_str(struct lsh_buf *out, const char *s, size_t n)
         if (p == end) {
             break;
         }
-        c = *p;
-        if (lsh_likely(c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+        while (p < end && lsh_json_plain[*p]) {
             p++;
-            continue;
         }
+        if (p == end) {
+            break;
+        }
+        c = *p;
         if (c >= 0x80) {
             k = lsh_utf8_seq(p, end, &skip);
             if (k > 0) {
@@ -156,6 +165,13 @@ void lsh_json_str(struct lsh_buf *out, const char *s, size_t n)
             p += skip;
         }
         run = p;
+    }
+    if (lsh_likely(run == (const unsigned char *)s)) {
+        /* nothing escaped: the room reserved above holds it all */
+        memcpy(out->ptr + out->len, s, n);
+        out->ptr[out->len + n] = '"';
+        out->len += n + 1;
+        return;
     }
     lsh_buf_add(out, run, (size_t)(p - run));
     lsh_buf_addc(out, '"');

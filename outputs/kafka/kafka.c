@@ -593,6 +593,11 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
     uint64_t          max = (uint64_t)ctx->conf->max_inflight_bytes;
     size_t            i;
 
+    /*
+     * The time librdkafka would give each message (0 means "now" to it),
+     * taken once a flush instead of once a record.
+     */
+    ctx->now_ms = lsh_now_real_ns() / LSH_NS_PER_MS;
     for (i = *pos; i < b->n; i++) {
         const struct lsh_record *r = &b->recs[i];
         struct out_kafka_msg     m;
@@ -616,6 +621,7 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
             }
             *pos = i;
             ctx->want_wake = true;
+            ctx->now_ms = 0;
             return LSH_EAGAIN;
         }
         ctx->inflight++;
@@ -631,6 +637,7 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
         }
     }
     *pos = b->n;
+    ctx->now_ms = 0; /* what is produced again later gets its own time */
     if (ctx->conf->delivery == OUT_KAFKA_SYNC && ctx->inflight > 0) {
         /* send what lingers now, and take the batch only once acked */
         rd_kafka_flush(ctx->rk, 0);

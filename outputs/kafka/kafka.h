@@ -134,25 +134,29 @@ struct out_kafka {
     const struct out_kafka_conf *conf;
     rd_kafka_t                  *rk;
     struct lsh_hmap              topics;
-    int                          pipe[2];
-    struct lsh_io                io;
-    struct lsh_buf               val;            /* the value being encoded */
-    struct lsh_buf               tbuf;           /* the topic being rendered */
-    struct lsh_buf               kbuf;           /* the key being rendered */
-    struct lsh_buf               hbuf;           /* a header being rendered */
-    uint64_t                     inflight;       /* records not resolved */
-    uint64_t                     inflight_bytes; /* their cost */
-    struct out_kafka_retry      *retry_head;
-    struct out_kafka_retry     **retry_tail;
-    struct lsh_timer             retry_timer;
-    int                          dlq_fd;
-    bool                         want_wake;
-    bool                         retry_blocked; /* librdkafka was full */
-    bool                         exiting;
-    bool                         fatal;
-    bool                         recreating;
-    struct out_kafka_stats       s;
-    struct out_kafka_metrics     m;
+    /* the last topic looked up: records in a row nearly always share it */
+    const char       *last_topic;
+    rd_kafka_topic_t *last_rkt;
+    int64_t           now_ms; /* message timestamp of the flush under way */
+    int               pipe[2];
+    struct lsh_io     io;
+    struct lsh_buf    val;            /* the value being encoded */
+    struct lsh_buf    tbuf;           /* the topic being rendered */
+    struct lsh_buf    kbuf;           /* the key being rendered */
+    struct lsh_buf    hbuf;           /* a header being rendered */
+    uint64_t          inflight;       /* records not resolved */
+    uint64_t          inflight_bytes; /* their cost */
+    struct out_kafka_retry  *retry_head;
+    struct out_kafka_retry **retry_tail;
+    struct lsh_timer         retry_timer;
+    int                      dlq_fd;
+    bool                     want_wake;
+    bool                     retry_blocked; /* librdkafka was full */
+    bool                     exiting;
+    bool                     fatal;
+    bool                     recreating;
+    struct out_kafka_stats   s;
+    struct out_kafka_metrics m;
 };
 
 /* kafka.c */

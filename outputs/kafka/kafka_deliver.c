@@ -36,12 +36,19 @@ static bool out_kafka_topic_eq(const struct lsh_hnode *n, const void *key)
 /* The topic handle of name, created once. */
 static rd_kafka_topic_t *out_kafka_rkt(struct out_kafka *ctx, const char *name)
 {
-    uint64_t                h = lsh_hash_bytes(name, strlen(name));
+    uint64_t                h;
     struct out_kafka_topic *t;
 
+    if (ctx->last_topic != NULL &&
+        (name == ctx->last_topic || strcmp(name, ctx->last_topic) == 0)) {
+        return ctx->last_rkt;
+    }
+    h = lsh_hash_bytes(name, strlen(name));
     t = (struct out_kafka_topic *)lsh_hmap_find(&ctx->topics, h,
                                                 out_kafka_topic_eq, name);
     if (t != NULL) {
+        ctx->last_topic = t->name;
+        ctx->last_rkt = t->rkt;
         return t->rkt;
     }
     t = lsh_calloc(1, sizeof(*t));
@@ -55,6 +62,8 @@ static rd_kafka_topic_t *out_kafka_rkt(struct out_kafka *ctx, const char *name)
         return NULL;
     }
     lsh_hmap_insert(&ctx->topics, &t->node, h);
+    ctx->last_topic = t->name;
+    ctx->last_rkt = t->rkt;
     return t->rkt;
 }
 
@@ -93,19 +102,20 @@ rd_kafka_resp_err_t out_kafka_produce(struct out_kafka           *ctx,
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
     }
     if (m->hdrs != NULL) {
-        err = rd_kafka_producev(ctx->rk, RD_KAFKA_V_RKT(rkt),
-                                RD_KAFKA_V_PARTITION(m->partition),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_KEY((void *)m->key, m->klen),
-                                RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
-                                RD_KAFKA_V_HEADERS(m->hdrs),
-                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        err = rd_kafka_producev(
+            ctx->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(m->partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY((void *)m->key, m->klen),
+            RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
+            RD_KAFKA_V_HEADERS(m->hdrs), RD_KAFKA_V_TIMESTAMP(ctx->now_ms),
+            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     } else {
         err = rd_kafka_producev(ctx->rk, RD_KAFKA_V_RKT(rkt),
                                 RD_KAFKA_V_PARTITION(m->partition),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                 RD_KAFKA_V_KEY((void *)m->key, m->klen),
                                 RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
+                                RD_KAFKA_V_TIMESTAMP(ctx->now_ms),
                                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     }
     return err;
@@ -553,6 +563,8 @@ int out_kafka_create(struct out_kafka *ctx)
 
 void out_kafka_destroy_producer(struct out_kafka *ctx)
 {
+    ctx->last_topic = NULL;
+    ctx->last_rkt = NULL;
     lsh_hmap_each(&ctx->topics, out_kafka_topic_free, NULL);
     lsh_hmap_release(&ctx->topics);
     if (ctx->rk != NULL) {
