@@ -306,10 +306,13 @@ def machine():
     mem = 0
     with open('/proc/meminfo') as f:
         mem = int(f.readline().split()[1]) // (1024 * 1024)
-    kcat = subprocess.run(['kcat', '-V'], stdout=subprocess.PIPE, text=True).stdout
+        kcat = subprocess.run(['kcat', '-V'], stdout=subprocess.PIPE, text=True).stdout
+    ver = [l for l in kcat.splitlines() if l.startswith('Version')]
+    ver = ver[0].split('(')[0].strip() if ver else '?'
+    lib = kcat.split('librdkafka ')[1].split()[0] if 'librdkafka ' in kcat else '?'
     return {'cpus': os.cpu_count(), 'cpu': cpu, 'mem_gib': mem,
             'kernel': platform.release(),
-            'kcat': ' '.join(kcat.split()[:6])}
+            'kcat': 'kcat %s, librdkafka %s' % (ver.replace('Version ', ''), lib)}
 
 
 def report(res, a):
