@@ -176,12 +176,17 @@ class Bench:
                   'keep_body': False},
                  {'type': 'grep', 'exclude': {'level': '^DEBUG$'}}]
         kept = sum(1 for i in range(n) if i % 10 != 9)  # gen.py: every 10th is DEBUG
+        # what c ships, rendered once: kcat producing it is the ceiling for
+        # the same bytes (c's JSON is about twice the size of its input)
+        cjson = self.render_json(std, parse)
         plan = [
             ('a', 'ceiling: kcat -P', std, n, lambda: self.kcat_run(std, n, 0)),
             ('b', 'logship tail raw', std, n,
              lambda: self.logship_run('b', std, n, [], 'raw')),
             ('c', 'logship parse+grep json', std, n,
              lambda: self.logship_run('c', std, kept, parse, 'json')),
+            ('aj', 'ceiling for c\'s output: kcat -P of its JSON', cjson, kept,
+             lambda: self.kcat_run(cjson, kept, 0)),
             ('d', 'logship CRI decode', cri, n,
              lambda: self.logship_run('d', cri, n, [], 'raw', {'format': 'cri'})),
             ('a1k', 'ceiling 1 KiB lines: kcat -P', big, n1k,
@@ -207,6 +212,23 @@ class Bench:
                         'cpu': statistics.median(r['cpu'] for r in rs),
                         'rss_kib': max(r['rss_kib'] for r in rs)}
         return res
+
+    def render_json(self, path, filters):
+        out = path[:-len('.log')] + '.c.json'
+        if not os.path.exists(out):
+            conf = os.path.join(self.work, 'render.yaml')
+            with open(conf, 'w') as f:
+                f.write('service: {log_level: warn, hostname: "%s"}\n' % os.uname()[1])
+                f.write('pipelines:\n  r:\n    inputs: [{type: stdin}]\n')
+                # a stdin record has no path: set the one c's records carry
+                f.write('    filters: %s\n' % json.dumps(
+                    filters + [{'type': 'modify', 'set': {'path': path}}]))
+                f.write('    outputs: [{type: stdout, format: json}]\n')
+            with open(path, 'rb') as fin, open(out + '.tmp', 'wb') as fout:
+                subprocess.run([self.bin, '-c', conf], stdin=fin, stdout=fout,
+                               stderr=subprocess.DEVNULL, check=True)
+            os.rename(out + '.tmp', out)
+        return out
 
     def writer(self, paths, rate, seconds):
         return subprocess.Popen([sys.executable, os.path.join(HERE, 'writer.py'),
@@ -334,6 +356,9 @@ def report(res, a):
             key, r['title'], r['lines'], r['lines'] / r['wall'],
             r['bytes'] / r['wall'] / 1e6, r['cpu'] * 1e6 / r['lines'],
             r['rss_kib'] / 1024, ratio))
+    if 'c' in t and 'aj' in t:
+        lines += ['', 'c against the ceiling for the same output (aj: kcat producing '
+                  'the JSON records c produces): %.2f.' % (t['aj']['wall'] / t['c']['wall'])]
     if 'e' in res:
         e = res['e']
         lines += ['', '| e: %s | lines | CPU | CPU s per M lines | peak RSS | latency p50 / p99 |' % e['title'],

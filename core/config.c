@@ -90,7 +90,10 @@ static void lsh_stage_load(struct lsh_stage_conf *st, enum lsh_plugin_kind kind,
         lsh_buf_release(&names);
         return;
     }
-    if (type == NULL || type->type != LSH_NODE_SCALAR || type->is_null) {
+    /* "type: null" reads as YAML's null, but means the null output */
+    if (type == NULL || type->type != LSH_NODE_SCALAR ||
+        (type->is_null &&
+         (type->value == NULL || strcmp(type->value, "null") != 0))) {
         lsh_diag_error(d, type ? &type->mark : &n->mark,
                        "missing 'type' (one of: %s)", lsh_buf_cstr(&names));
         lsh_buf_release(&names);

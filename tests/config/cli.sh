@@ -65,6 +65,11 @@ if grep -q s3cret "$tmp/out" "$tmp/err"; then
 fi
 
 # the reference in docs/ is generated from the option tables
+# "type: null" is YAML's null, yet plainly means the null output
+printf 'pipelines:\n  p:\n    inputs: [{type: stdin}]\n    outputs: [{type: null}]\n' >"$tmp/null.yaml"
+check type-null 0 "$bin" --check -c "$tmp/null.yaml"
+contains type-null "$tmp/out" "type: null"
+
 check doc 0 "$bin" --doc
 if ! diff -u "$src/docs/configuration.md" "$tmp/out" >"$tmp/diff"; then
     echo "FAIL doc: docs/configuration.md is stale; regenerate it with"
