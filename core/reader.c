@@ -362,6 +362,23 @@ int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
     return lsh_reader_emit(r, ins, c.b, path);
 }
 
+int lsh_reader_flush_all(struct lsh_reader *r, struct lsh_instance *ins,
+                         struct lsh_str path)
+{
+    struct lsh_reader_ctx c;
+
+    if (r->ctr == NULL) {
+        return lsh_reader_flush(r, ins, path);
+    }
+    memset(&c, 0, sizeof(c));
+    c.r = r;
+    c.b = lsh_input_batch(ins);
+    c.now = lsh_now_real_ns();
+    lsh_ctr_flush(r->ctr, lsh_reader_cout, &c);
+    lsh_reader_ml_flush(r, &c);
+    return lsh_reader_emit(r, ins, c.b, path);
+}
+
 int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
                       struct lsh_str path)
 {

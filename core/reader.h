@@ -87,6 +87,14 @@ int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
                      struct lsh_str path);
 
 /*
+ * Emits every record waiting for more: the multiline record, and a
+ * container's partial lines as they are (the source is about to restart,
+ * so their ends will never come).  Returns as lsh_reader_flush().
+ */
+int lsh_reader_flush_all(struct lsh_reader *r, struct lsh_instance *ins,
+                         struct lsh_str path);
+
+/*
  * The source has ended for good (stdin closed; a rotated or deleted file
  * closed): emits the incomplete last line as a line, then any pending
  * multiline record.  Returns as lsh_reader_flush().

@@ -677,7 +677,7 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
     int             rc = LSH_OK;
 
     if (lsh_reader_pending(&f->reader)) {
-        rc = lsh_reader_flush(&f->reader, t->ins, in_tail_file_path(f));
+        rc = lsh_reader_flush_all(&f->reader, t->ins, in_tail_file_path(f));
     }
     t->c.truncations++;
     lsh_ins_warn(t->ins,

@@ -273,6 +273,14 @@ static void test_container_safe_offset(void **state)
     assert_false(lsh_reader_pending(&fx->r));
     ack_all();
     assert_int_equal(lsh_reader_committed(&fx->r), n1 + n2 + n3 + n4);
+    /* a part whose end will never come (the file is cut): out as it is */
+    put(fx, l2);
+    get(fx);
+    assert_true(lsh_reader_pending(&fx->r));
+    assert_int_equal(lsh_reader_flush_all(&fx->r, g_in, LSH_STR_LIT("src")),
+                     LSH_OK);
+    seen_is("one;err;two;tw;");
+    assert_false(lsh_reader_pending(&fx->r));
 }
 
 static void test_restart_generations(void **state)
