@@ -164,12 +164,36 @@ void lsh_ctr_release(struct lsh_ctr *c)
 }
 
 static void lsh_ctr_emit_raw(struct lsh_ctr *c, const char *line, size_t n,
-                             const char *error, lsh_ctr_emit emit, void *arg)
+                             unsigned flags, uint64_t start, const char *error,
+                             lsh_ctr_emit emit, void *arg)
 {
-    struct lsh_cout o = {line, n, 0, -1, 0, error};
+    size_t          max = c->conf->max_line;
+    struct lsh_cout o = {line, n, flags, -1, 0, error, start};
 
     if (error != NULL) {
         c->s.malformed++;
+    }
+    if (n > max) {
+        switch (c->conf->on_long) {
+        case LSH_LONG_SKIP:
+            c->s.skipped++;
+            return;
+        case LSH_LONG_SPLIT:
+            c->s.split++;
+            while (n > 0) {
+                o.text = line;
+                o.len = LSH_MIN(n, max);
+                emit(arg, &o);
+                line += o.len;
+                n -= o.len;
+            }
+            return;
+        default:
+            c->s.truncated++;
+            o.len = max;
+            o.flags |= LSH_REC_TRUNCATED;
+            break;
+        }
     }
     emit(arg, &o);
 }
@@ -191,7 +215,8 @@ static void lsh_ctr_emit_pending(struct lsh_ctr *c, int s, lsh_ctr_emit emit,
                                  void *arg)
 {
     struct lsh_ctr_pending *p = &c->pend[s];
-    struct lsh_cout o = {p->buf.ptr, p->buf.len, p->flags, s, p->time_ns, NULL};
+    struct lsh_cout         o = {p->buf.ptr, p->buf.len, p->flags, s,
+                                 p->time_ns, NULL,       p->start};
 
     /* skip drops the whole line; what else is kept goes out */
     if (!(p->dropping && c->conf->on_long == LSH_LONG_SKIP)) {
@@ -222,8 +247,8 @@ static void lsh_ctr_append(struct lsh_ctr *c, int s, struct lsh_str part,
                 c->s.split++;
                 p->splitting = true;
             }
-            o = (struct lsh_cout){p->buf.ptr, p->buf.len, 0,
-                                  s,          p->time_ns, NULL};
+            o = (struct lsh_cout){p->buf.ptr, p->buf.len, 0,       s,
+                                  p->time_ns, NULL,       p->start};
             c->s.lines++;
             emit(arg, &o);
             lsh_buf_reset(&p->buf);
@@ -264,8 +289,9 @@ static void lsh_ctr_detect(struct lsh_ctr *c, const char *line, size_t n)
     }
 }
 
-void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, uint64_t start,
-                  lsh_ctr_emit emit, void *arg)
+static void lsh_ctr_line_in(struct lsh_ctr *c, const char *line, size_t n,
+                            unsigned flags, uint64_t start, lsh_ctr_emit emit,
+                            void *arg)
 {
     struct lsh_cline        cl;
     struct lsh_ctr_pending *p;
@@ -276,14 +302,14 @@ void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, uint64_t start,
         lsh_ctr_detect(c, line, n);
     }
     if (c->format == LSH_CTR_RAW || c->format == LSH_CTR_AUTO) {
-        lsh_ctr_emit_raw(c, line, n, NULL, emit, arg);
+        lsh_ctr_emit_raw(c, line, n, flags, start, NULL, emit, arg);
         return;
     }
     rc = c->format == LSH_CTR_DOCKER
              ? lsh_docker_decode(line, n, &c->scratch, &cl, &err)
              : lsh_cri_decode(line, n, &cl, &err);
     if (rc != LSH_OK) {
-        lsh_ctr_emit_raw(c, line, n, err, emit, arg);
+        lsh_ctr_emit_raw(c, line, n, flags, start, err, emit, arg);
         return;
     }
     if (!(c->conf->streams & (1u << cl.stream))) {
@@ -292,8 +318,8 @@ void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, uint64_t start,
     }
     p = &c->pend[cl.stream];
     if (!p->active && !cl.partial && cl.msg.len <= c->conf->max_line) {
-        struct lsh_cout o = {cl.msg.ptr, cl.msg.len, 0,
-                             cl.stream,  cl.time_ns, NULL};
+        struct lsh_cout o = {cl.msg.ptr, cl.msg.len, 0,    cl.stream,
+                             cl.time_ns, NULL,       start};
 
         c->s.lines++;
         emit(arg, &o); /* the common case: whole, no copy */
@@ -308,6 +334,16 @@ void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, uint64_t start,
     lsh_ctr_append(c, cl.stream, cl.msg, emit, arg);
     if (!cl.partial) {
         lsh_ctr_emit_pending(c, cl.stream, emit, arg);
+    }
+}
+
+void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, unsigned flags,
+                  uint64_t start, lsh_ctr_emit emit, void *arg)
+{
+    lsh_ctr_line_in(c, line, n, flags, start, emit, arg);
+    if (c->scratch.cap > 64 * 1024) {
+        /* after a long escaped line: an idle file keeps little */
+        lsh_buf_release(&c->scratch);
     }
 }
 

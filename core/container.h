@@ -63,6 +63,7 @@ struct lsh_cout {
     int         stream;  /* -1 if unknown (a raw line) */
     int64_t     time_ns; /* 0 if unknown */
     const char *error;   /* NULL, or why the line did not decode */
+    uint64_t    start;   /* source offset of its first part */
 };
 
 typedef void (*lsh_ctr_emit)(void *arg, const struct lsh_cout *o);
@@ -106,9 +107,14 @@ struct lsh_ctr {
 void lsh_ctr_init(struct lsh_ctr *c, const struct lsh_ctr_conf *conf);
 void lsh_ctr_release(struct lsh_ctr *c);
 
-/* Feeds one runtime line that starts at source offset start. */
-void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, uint64_t start,
-                  lsh_ctr_emit emit, void *arg);
+/*
+ * Feeds one runtime line that starts at source offset start; flags are
+ * the framer's (LSH_REC_TRUNCATED if it cut the line).  A line kept raw
+ * (format raw, or one that did not decode) obeys max_line and the
+ * long-line rule like a joined one.
+ */
+void lsh_ctr_line(struct lsh_ctr *c, const char *line, size_t n, unsigned flags,
+                  uint64_t start, lsh_ctr_emit emit, void *arg);
 
 /* Emits the partial lines waiting, as they are (the file is finished). */
 void lsh_ctr_flush(struct lsh_ctr *c, lsh_ctr_emit emit, void *arg);

@@ -25,7 +25,6 @@ struct lsh_reader_ctx {
     struct lsh_field *fields;
     uint64_t          base; /* their source offset */
     int64_t           now;
-    uint64_t          cur_start; /* offset of the line being decoded */
 };
 
 static void lsh_reader_gen_commit(struct lsh_tracker *tr, void *data)
@@ -245,9 +244,9 @@ static void lsh_reader_cout(void *arg, const struct lsh_cout *o)
     bool copy = c->data == NULL || o->text < c->data ||
                 o->text + o->len > c->data + c->len;
 
-    /* a joined line starts where its first part does (or later) */
-    lsh_reader_text(c, o->text, o->len, o->flags, c->cur_start, copy,
-                    o->time_ns, o->stream, o->error);
+    /* a joined line starts where its first part does */
+    lsh_reader_text(c, o->text, o->len, o->flags, o->start, copy, o->time_ns,
+                    o->stream, o->error);
 }
 
 static void lsh_reader_line(void *arg, const char *line, size_t len,
@@ -257,8 +256,7 @@ static void lsh_reader_line(void *arg, const char *line, size_t len,
     uint64_t               start = c->base + (uint64_t)(line - c->data);
 
     if (c->r->ctr != NULL) {
-        c->cur_start = start;
-        lsh_ctr_line(c->r->ctr, line, len, start, lsh_reader_cout, c);
+        lsh_ctr_line(c->r->ctr, line, len, flags, start, lsh_reader_cout, c);
         return;
     }
     /* framed in place: the text is in the batch already */

@@ -4,8 +4,12 @@
  * The first byte chooses max_line_bytes (1..64) and the long-line rule;
  * the rest is split into runtime lines at '\n' and fed to the joiner.
  * Checks, whatever the input:
- *   - every line either decodes or comes out raw with an error, and the
- *     joiner counts exactly the lines that did not decode as malformed;
+ *   - every line either decodes or comes out raw with an error, under the
+ *     same long-line rule (the raw bytes out are what the rule keeps), and
+ *     the joiner counts exactly the lines that did not decode as
+ *     malformed;
+ *   - a record never claims to start after the line that completed it
+ *     (the checkpoint may not pass its first part);
  *   - with split, the bytes that come out on each stream are exactly the
  *     bytes decoded on it: nothing lost or added;
  *   - no joined record is longer than max_line_bytes;
@@ -25,18 +29,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fuzz_ctr_out {
     size_t   max_line;
     uint64_t bytes[LSH_STREAM_COUNT];
-    uint64_t raw;
+    uint64_t raw; /* bytes kept raw */
+    uint64_t at;  /* start of the line being fed */
 };
 
 static void fuzz_ctr_emit(void *arg, const struct lsh_cout *o)
 {
     struct fuzz_ctr_out *out = arg;
 
+    if (o->start > out->at || o->len > out->max_line) {
+        abort();
+    }
     if (o->stream < 0) {
         if (o->error == NULL) {
             abort(); /* a decoding format never passes lines through */
         }
-        out->raw++;
+        out->raw += o->len;
         return;
     }
     if (o->len > out->max_line || o->error != NULL) {
@@ -53,6 +61,7 @@ static int fuzz_ctr_run(int format, const uint8_t *data, size_t size)
     struct fuzz_ctr_out out;
     uint64_t            want[LSH_STREAM_COUNT] = {0, 0};
     uint64_t            bad = 0;
+    uint64_t            bad_bytes = 0;
     uint64_t            start;
     const char         *p;
     const char         *end;
@@ -85,15 +94,21 @@ static int fuzz_ctr_run(int format, const uint8_t *data, size_t size)
             want[cl.stream] += cl.msg.len;
         } else {
             bad++;
+            /* what the long-line rule keeps of a raw line */
+            bad_bytes += n <= conf.max_line               ? n
+                         : conf.on_long == LSH_LONG_SKIP  ? 0
+                         : conf.on_long == LSH_LONG_SPLIT ? n
+                                                          : conf.max_line;
         }
-        lsh_ctr_line(&c, p, n, at, fuzz_ctr_emit, &out);
+        out.at = at;
+        lsh_ctr_line(&c, p, n, 0, at, fuzz_ctr_emit, &out);
         if (lsh_ctr_pending_start(&c, &start) && start > at) {
             abort();
         }
         p += n + 1;
     }
     lsh_ctr_flush(&c, fuzz_ctr_emit, &out);
-    if (out.raw != bad || c.s.malformed != bad) {
+    if (out.raw != bad_bytes || c.s.malformed != bad) {
         abort();
     }
     for (i = 0; i < LSH_STREAM_COUNT; i++) {

@@ -241,7 +241,7 @@ static struct lsh_ctr_conf conf_of(int format, size_t max_line, int on_long)
 static void feed(struct lsh_ctr *c, const char *line, uint64_t start,
                  struct out *o)
 {
-    lsh_ctr_line(c, line, strlen(line), start, emit, o);
+    lsh_ctr_line(c, line, strlen(line), 0, start, emit, o);
 }
 
 static void test_join_cri(void **state)
@@ -441,7 +441,7 @@ static void test_long_chain_bounded(void **state)
                       "%s\",\"stream\":\"stdout\",\"time\":"
                       "\"2026-11-23T10:15:00Z\"}",
                       i == 999 ? "\\n" : "");
-        lsh_ctr_line(&c, line, (size_t)h, (uint64_t)i * n, emit, &o);
+        lsh_ctr_line(&c, line, (size_t)h, 0, (uint64_t)i * n, emit, &o);
         /* what waits stays bounded */
         assert_true(c.pend[0].buf.len <= 1024 * 1024);
     }

@@ -283,6 +283,61 @@ static void test_container_safe_offset(void **state)
     assert_false(lsh_reader_pending(&fx->r));
 }
 
+/*
+ * A joined container line that starts a multiline record which then
+ * waits: the record, and so the checkpoint, starts at the line's first
+ * part, not at its last.
+ */
+static void test_container_multiline_start(void **state)
+{
+    struct fx          *fx = *state;
+    struct lsh_ctr_conf cc = {LSH_CTR_DOCKER, 3, 1024, LSH_LONG_TRUNCATE};
+    struct lsh_ml_conf  mc = {
+         .max_lines = 100, .max_bytes = 1 << 20, .flush_after_ms = 60000};
+    struct lsh_reader_opts o = {
+        .max_line = 1024, .on_long = LSH_LONG_TRUNCATE, .ctr = &cc, .ml = &mc};
+    static const char *const l1 = "{\"log\":\"hello\\n\",\"stream\":\"stdout\","
+                                  "\"time\":\"2026-01-01T00:00:00Z\"}\n";
+    static const char *const l2 = "{\"log\":\"START-\",\"stream\":\"stdout\","
+                                  "\"time\":\"2026-01-01T00:00:00Z\"}\n";
+    static const char *const l3 = "{\"log\":\"bbb\\n\",\"stream\":\"stdout\","
+                                  "\"time\":\"2026-01-01T00:00:00Z\"}\n";
+    char                     err[64];
+    size_t                   at;
+    uint64_t                 start = 0;
+
+    mc.start = lsh_regex_compile("^(START|hello)", err, sizeof(err), &at);
+    lsh_reader_init(&fx->r, 0, &o);
+    put(fx, l1);
+    put(fx, l2);
+    put(fx, l3);
+    get(fx);
+    seen_is("hello;");
+    assert_true(lsh_reader_pending_start(&fx->r, &start));
+    assert_int_equal(start, strlen(l1)); /* where "START-" is */
+    assert_int_equal(g_ends[0], strlen(l1));
+    ack_all();
+    lsh_reader_release(&fx->r);
+    memset(&fx->r, 0, sizeof(fx->r));
+    init_reader(fx, 0, 1024, NULL);
+    lsh_regex_destroy(mc.start);
+}
+
+/* format auto on plain text: the long-line rule still holds */
+static void test_container_auto_raw_long(void **state)
+{
+    struct fx             *fx = *state;
+    struct lsh_ctr_conf    cc = {LSH_CTR_AUTO, 3, 8, LSH_LONG_SKIP};
+    struct lsh_reader_opts o = {
+        .max_line = 8, .on_long = LSH_LONG_SKIP, .ctr = &cc};
+
+    lsh_reader_init(&fx->r, 0, &o);
+    put(fx, "short\nmuch longer than eight\nok\n");
+    get(fx);
+    seen_is("short;ok;");
+    assert_int_equal(fx->r.ctr->s.skipped, 1);
+}
+
 static void test_restart_generations(void **state)
 {
     struct fx *fx = *state;
@@ -311,6 +366,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multiline_safe_offset, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_container_safe_offset, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_container_multiline_start, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_container_auto_raw_long, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_generations, setup,
                                         teardown),
