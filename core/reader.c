@@ -284,6 +284,17 @@ static int lsh_reader_emit(struct lsh_reader *r, struct lsh_instance *ins,
     return lsh_input_emit(ins, b);
 }
 
+/* A context for what one batch b gets from r, from r's offset on. */
+static void lsh_reader_ctx_init(struct lsh_reader_ctx *c, struct lsh_reader *r,
+                                struct lsh_batch *b)
+{
+    memset(c, 0, sizeof(*c));
+    c->r = r;
+    c->b = b;
+    c->base = r->offset;
+    c->now = lsh_now_real_ns();
+}
+
 ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
                         size_t chunk, struct lsh_str path, int *emit_rc)
 {
@@ -307,13 +318,9 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
     }
     b->data.len = plen + (size_t)n;
     r->bytes += (uint64_t)n;
-    memset(&c, 0, sizeof(c));
-    c.r = r;
-    c.b = b;
+    lsh_reader_ctx_init(&c, r, b);
     c.data = b->data.ptr;
     c.len = b->data.len;
-    c.base = r->offset;
-    c.now = lsh_now_real_ns();
     consumed = lsh_framer_run(&r->framer, b->data.ptr, b->data.len,
                               lsh_reader_line, &c);
     lsh_buf_reset(&r->partial);
@@ -327,16 +334,26 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
     return n;
 }
 
-/* Emits every multiline record waiting. */
-static void lsh_reader_ml_flush(struct lsh_reader *r, struct lsh_reader_ctx *c)
+/*
+ * Emits what waits for more, in c's batch: a container's partial lines as
+ * they are (if partials: their ends will not come), then every multiline
+ * record.  Returns the lsh_input_emit() result.
+ */
+static int lsh_reader_drain(struct lsh_reader *r, struct lsh_instance *ins,
+                            struct lsh_str path, struct lsh_reader_ctx *c,
+                            bool partials)
 {
     int i;
 
+    if (partials && r->ctr != NULL) {
+        lsh_ctr_flush(r->ctr, lsh_reader_cout, c);
+    }
     for (i = 0; i < LSH_STREAM_COUNT; i++) {
         if (r->ml[i] != NULL) {
             lsh_ml_flush(r->ml[i], lsh_reader_ml_out, c);
         }
     }
+    return lsh_reader_emit(r, ins, c->b, path);
 }
 
 int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
@@ -352,12 +369,8 @@ int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
     if (!ml) {
         return LSH_OK; /* a container's partial line waits for its end */
     }
-    memset(&c, 0, sizeof(c));
-    c.r = r;
-    c.b = lsh_input_batch(ins);
-    c.now = lsh_now_real_ns();
-    lsh_reader_ml_flush(r, &c);
-    return lsh_reader_emit(r, ins, c.b, path);
+    lsh_reader_ctx_init(&c, r, lsh_input_batch(ins));
+    return lsh_reader_drain(r, ins, path, &c, false);
 }
 
 int lsh_reader_flush_all(struct lsh_reader *r, struct lsh_instance *ins,
@@ -365,16 +378,8 @@ int lsh_reader_flush_all(struct lsh_reader *r, struct lsh_instance *ins,
 {
     struct lsh_reader_ctx c;
 
-    if (r->ctr == NULL) {
-        return lsh_reader_flush(r, ins, path);
-    }
-    memset(&c, 0, sizeof(c));
-    c.r = r;
-    c.b = lsh_input_batch(ins);
-    c.now = lsh_now_real_ns();
-    lsh_ctr_flush(r->ctr, lsh_reader_cout, &c);
-    lsh_reader_ml_flush(r, &c);
-    return lsh_reader_emit(r, ins, c.b, path);
+    lsh_reader_ctx_init(&c, r, lsh_input_batch(ins));
+    return lsh_reader_drain(r, ins, path, &c, true);
 }
 
 int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
@@ -382,11 +387,7 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
 {
     struct lsh_reader_ctx c;
 
-    memset(&c, 0, sizeof(c));
-    c.r = r;
-    c.b = lsh_input_batch(ins);
-    c.now = lsh_now_real_ns();
-    c.base = r->offset;
+    lsh_reader_ctx_init(&c, r, lsh_input_batch(ins));
     /* the last line lives in r->partial: copy it into the batch */
     lsh_buf_add(&c.b->data, r->partial.ptr, r->partial.len);
     c.data = c.b->data.ptr;
@@ -395,11 +396,7 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
                       &c);
     r->offset += r->partial.len;
     lsh_buf_reset(&r->partial);
-    if (r->ctr != NULL) {
-        lsh_ctr_flush(r->ctr, lsh_reader_cout, &c); /* as they are */
-    }
-    lsh_reader_ml_flush(r, &c);
-    return lsh_reader_emit(r, ins, c.b, path);
+    return lsh_reader_drain(r, ins, path, &c, true);
 }
 
 void lsh_reader_restart(struct lsh_reader *r, uint64_t offset)
