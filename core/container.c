@@ -9,15 +9,17 @@
 #include "record.h"
 #include "timeparse.h"
 
-const char *const lsh_stream_names[LSH_STREAM_COUNT] = {"stdout", "stderr"};
+const struct lsh_str lsh_stream_names[LSH_STREAM_COUNT] = {
+    LSH_STR_LIT("stdout"), LSH_STR_LIT("stderr")};
 
-static int lsh_stream_of(const char *p, size_t n)
+int lsh_stream_of(const char *p, size_t n)
 {
-    if (n == 6 && memcmp(p, "stdout", 6) == 0) {
-        return LSH_STREAM_STDOUT;
-    }
-    if (n == 6 && memcmp(p, "stderr", 6) == 0) {
-        return LSH_STREAM_STDERR;
+    int s;
+
+    for (s = 0; s < LSH_STREAM_COUNT; s++) {
+        if (lsh_str_eq(lsh_str_make(p, n), lsh_stream_names[s])) {
+            return s;
+        }
     }
     return -1;
 }

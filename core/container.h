@@ -128,6 +128,10 @@ void lsh_ctr_reset(struct lsh_ctr *c);
  */
 bool lsh_ctr_pending_start(const struct lsh_ctr *c, uint64_t *start);
 
-extern const char *const lsh_stream_names[LSH_STREAM_COUNT];
+/* "stdout" and "stderr", by enum lsh_ctr_stream */
+extern const struct lsh_str lsh_stream_names[LSH_STREAM_COUNT];
+
+/* The enum lsh_ctr_stream named by p, or -1. */
+int lsh_stream_of(const char *p, size_t n);
 
 #endif

@@ -203,10 +203,8 @@ static void lsh_reader_emit_record(struct lsh_reader_ctx *c, const char *text,
         lsh_record_set(c->b, rec, c->fields[i].name, c->fields[i].v);
     }
     if (stream >= 0) {
-        const char *name = lsh_stream_names[stream];
-
         lsh_record_set(c->b, rec, lsh_stream_field,
-                       lsh_value_str(lsh_str_make(name, strlen(name))));
+                       lsh_value_str(lsh_stream_names[stream]));
     }
     if (error != NULL) {
         lsh_record_set(c->b, rec, lsh_error_field,

@@ -145,8 +145,7 @@ static int in_tail_validate(const void *conf, struct lsh_diag *d)
         in_tail_glob_release(&g);
     }
     for (i = 0; i < c->streams.n; i++) {
-        if (strcmp(c->streams.v[i], "stdout") != 0 &&
-            strcmp(c->streams.v[i], "stderr") != 0) {
+        if (lsh_stream_of(c->streams.v[i], strlen(c->streams.v[i])) < 0) {
             rc = lsh_diag_item(d, "streams", i,
                                "'%s' is not a stream: stdout or stderr",
                                c->streams.v[i]);
@@ -310,9 +309,8 @@ static int in_tail_init(struct lsh_instance *ins, const void *conf)
         t->ctr.on_long = c->on_long_line;
         t->ctr.streams = c->streams.n == 0 ? (1u << LSH_STREAM_COUNT) - 1 : 0;
         for (i = 0; i < c->streams.n; i++) {
-            t->ctr.streams |= strcmp(c->streams.v[i], "stdout") == 0
-                                  ? 1u << LSH_STREAM_STDOUT
-                                  : 1u << LSH_STREAM_STDERR;
+            t->ctr.streams |=
+                1u << lsh_stream_of(c->streams.v[i], strlen(c->streams.v[i]));
         }
     }
     if (in_tail_compile_globs(t) != LSH_OK ||
