@@ -29,14 +29,14 @@ void lsh_buf_release(struct lsh_buf *b);
 void lsh_buf_reserve(struct lsh_buf *b, size_t extra);
 void lsh_buf_add(struct lsh_buf *b, const void *p, size_t n);
 void lsh_buf_addf(struct lsh_buf *b, const char *fmt, ...) LSH_PRINTF(2, 3);
+void lsh_buf_vaddf(struct lsh_buf *b, const char *fmt, va_list ap);
+const char *lsh_buf_cstr(struct lsh_buf *b);
 
 /* Appends v in decimal (what "%lld" prints, without printf's cost). */
 void lsh_buf_add_i64(struct lsh_buf *b, int64_t v);
 
 /* Appends v in decimal, zero-padded to width digits. */
-void        lsh_buf_add_u64w(struct lsh_buf *b, uint64_t v, int width);
-void        lsh_buf_vaddf(struct lsh_buf *b, const char *fmt, va_list ap);
-const char *lsh_buf_cstr(struct lsh_buf *b);
+void lsh_buf_add_u64w(struct lsh_buf *b, uint64_t v, int width);
 
 /* Exchanges the storage of two buffers. */
 void lsh_buf_swap(struct lsh_buf *a, struct lsh_buf *b);

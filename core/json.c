@@ -92,12 +92,6 @@ static void lsh_json_escape(struct lsh_buf *out, unsigned char c)
     }
 }
 
-/*
- * True when none of the 8 bytes in x needs more than a copy: no control
- * character, no '"' or '\\', nothing from 0x80 up.  The "has a byte
- * less than" and "has a zero byte" tests are exact for the word as a
- * whole, which is all that is asked.
- */
 /* Bytes copied as they are: printable ASCII but '"' and '\\'. */
 static const unsigned char lsh_json_plain[256] = {
     [0x20 ... 0x21] = 1, /* '"' is 0x22 */
@@ -105,6 +99,12 @@ static const unsigned char lsh_json_plain[256] = {
     [0x5d ... 0x7f] = 1,
 };
 
+/*
+ * True when none of the 8 bytes in x needs more than a copy: no control
+ * character, no '"' or '\\', nothing from 0x80 up.  The "has a byte
+ * less than" and "has a zero byte" tests are exact for the word as a
+ * whole, which is all that is asked.
+ */
 static inline bool lsh_json_plain8(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101ULL;
@@ -138,9 +138,6 @@ void lsh_json_str(struct lsh_buf *out, const char *s, size_t n)
                 break;
             }
             p += 8;
-        }
-        if (p == end) {
-            break;
         }
         while (p < end && lsh_json_plain[*p]) {
             p++;
