@@ -101,23 +101,14 @@ rd_kafka_resp_err_t out_kafka_produce(struct out_kafka           *ctx,
     if (rkt == NULL) {
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
     }
-    if (m->hdrs != NULL) {
-        err = rd_kafka_producev(
-            ctx->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(m->partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY((void *)m->key, m->klen),
-            RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
-            RD_KAFKA_V_HEADERS(m->hdrs), RD_KAFKA_V_TIMESTAMP(ctx->now_ms),
-            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-    } else {
-        err = rd_kafka_producev(ctx->rk, RD_KAFKA_V_RKT(rkt),
-                                RD_KAFKA_V_PARTITION(m->partition),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_KEY((void *)m->key, m->klen),
-                                RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
-                                RD_KAFKA_V_TIMESTAMP(ctx->now_ms),
-                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-    }
+    /* headers may be NULL: librdkafka then sends none */
+    err = rd_kafka_producev(
+        ctx->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(m->partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY((void *)m->key, m->klen),
+        RD_KAFKA_V_VALUE((void *)m->val, m->vlen), RD_KAFKA_V_HEADERS(m->hdrs),
+        RD_KAFKA_V_TIMESTAMP(ctx->now_ms), RD_KAFKA_V_OPAQUE(opaque),
+        RD_KAFKA_V_END);
     return err;
 }
 
