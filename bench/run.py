@@ -84,7 +84,7 @@ class Bench:
             raise RuntimeError('records did not all arrive')
         return float(out.split()[0])
 
-    def config(self, name, inputs, filters, fmt, topic, extra=''):
+    def config(self, name, inputs, filters, fmt, topic):
         state = os.path.join(self.work, 'state-%s-%d' % (name, self.seq))
         path = os.path.join(self.work, '%s-%d.yaml' % (name, self.seq))
         out = {'type': 'kafka', 'brokers': self.brokers, 'topic': topic,
@@ -96,7 +96,6 @@ class Bench:
             f.write('    inputs: %s\n' % json.dumps(inputs))
             f.write('    filters: %s\n' % json.dumps(filters))
             f.write('    outputs: [%s]\n' % json.dumps(out))
-            f.write(extra)
         return path
 
     @staticmethod
@@ -128,7 +127,7 @@ class Bench:
             p.wait()
 
     # --- scenarios -------------------------------------------------------
-    def kcat_run(self, path, n, nbytes):
+    def kcat_run(self, path, n):
         t = self.topic()
         t0 = time.monotonic()
         w = self.waiter(t, n, 300)
@@ -164,7 +163,7 @@ class Bench:
         res = {}
         std = self.gen('std', n)
         # the broker's first topic and first produce are slow: not timed
-        self.kcat_run(self.gen('std', 1000), 1000, 0)
+        self.kcat_run(self.gen('std', 1000), 1000)
         n1k = max(n // 8, 1)
         big = self.gen('1k', n1k)
         cri = self.gen('cri', n)
@@ -180,17 +179,17 @@ class Bench:
         # the same bytes (c's JSON is about twice the size of its input)
         cjson = self.render_json(std, parse)
         plan = [
-            ('a', 'ceiling: kcat -P', std, n, lambda: self.kcat_run(std, n, 0)),
+            ('a', 'ceiling: kcat -P', std, n, lambda: self.kcat_run(std, n)),
             ('b', 'logship tail raw', std, n,
              lambda: self.logship_run('b', std, n, [], 'raw')),
             ('c', 'logship parse+grep json', std, n,
              lambda: self.logship_run('c', std, kept, parse, 'json')),
             ('aj', 'ceiling for c\'s output: kcat -P of its JSON', cjson, kept,
-             lambda: self.kcat_run(cjson, kept, 0)),
+             lambda: self.kcat_run(cjson, kept)),
             ('d', 'logship CRI decode', cri, n,
              lambda: self.logship_run('d', cri, n, [], 'raw', {'format': 'cri'})),
             ('a1k', 'ceiling 1 KiB lines: kcat -P', big, n1k,
-             lambda: self.kcat_run(big, n1k, 0)),
+             lambda: self.kcat_run(big, n1k)),
             ('b1k', 'logship tail raw, 1 KiB lines', big, n1k,
              lambda: self.logship_run('b1k', big, n1k, [], 'raw')),
         ]
@@ -300,8 +299,7 @@ class Bench:
                 f.write('file %d line 1\n' % i)
         t = self.topic()
         conf = self.config('idle', [{'type': 'tail', 'paths': [d + '/*.log']}], [],
-                           'raw', t,
-                           '')
+                           'raw', t)
         p = self.start_logship(conf)
         try:
             self.waited(self.waiter(t, files, 120))
