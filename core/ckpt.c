@@ -3,6 +3,7 @@
  */
 #include "ckpt.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,11 +16,12 @@
 #include "log.h"
 #include "mem.h"
 
-#define LSH_CKPT_MAGIC    "logship-checkpoint 1"
+#define LSH_CKPT_MAGIC_V1 "logship-checkpoint 1"
+#define LSH_CKPT_MAGIC    "logship-checkpoint 2"
 #define LSH_CKPT_MAX_SIZE (256u * 1024 * 1024)
 
 struct lsh_ckpt {
-    char           *path;
+    char           *path; /* NULL: in memory only */
     char           *tmp;
     char           *dir;
     struct lsh_hmap entries;
@@ -52,6 +54,11 @@ uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n)
     return ~crc;
 }
 
+int64_t lsh_ckpt_now(void)
+{
+    return lsh_now_real_ns() / LSH_NS_PER_SEC;
+}
+
 static uint64_t lsh_ckpt_hash(uint64_t dev, uint64_t ino)
 {
     return lsh_hash_u64(ino * 31 + dev);
@@ -65,13 +72,22 @@ static bool lsh_ckpt_eq(const struct lsh_hnode *n, const void *key)
     return e->dev == id[0] && e->ino == id[1];
 }
 
-struct lsh_ckpt_entry *lsh_ckpt_find(struct lsh_ckpt *ck, uint64_t dev,
-                                     uint64_t ino)
+struct lsh_ckpt_entry *lsh_ckpt_first(struct lsh_ckpt *ck, uint64_t dev,
+                                      uint64_t ino)
 {
     uint64_t id[2] = {dev, ino};
 
     return (struct lsh_ckpt_entry *)lsh_hmap_find(
         &ck->entries, lsh_ckpt_hash(dev, ino), lsh_ckpt_eq, id);
+}
+
+struct lsh_ckpt_entry *lsh_ckpt_next(struct lsh_ckpt       *ck,
+                                     struct lsh_ckpt_entry *e)
+{
+    uint64_t id[2] = {e->dev, e->ino};
+
+    return (struct lsh_ckpt_entry *)lsh_hmap_find_next(&ck->entries, &e->node,
+                                                       lsh_ckpt_eq, id);
 }
 
 static void lsh_ckpt_entry_free(struct lsh_ckpt_entry *e)
@@ -87,34 +103,57 @@ void lsh_ckpt_remove(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
     ck->dirty = true;
 }
 
-struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
-                                    uint64_t ino, uint32_t fp_len,
-                                    uint64_t fp_hash, const char *path,
-                                    uint64_t offset)
+static void lsh_ckpt_insert(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
 {
-    struct lsh_ckpt_entry *e = lsh_ckpt_find(ck, dev, ino);
+    lsh_hmap_insert(&ck->entries, &e->node, lsh_ckpt_hash(e->dev, e->ino));
+}
 
-    if (e != NULL) {
-        lsh_ckpt_remove(ck, e);
-    }
-    e = lsh_calloc(1, sizeof(*e));
+struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
+                                    uint64_t ino, uint32_t flags,
+                                    uint32_t fp_len, uint64_t fp_hash,
+                                    const char *path, uint64_t offset,
+                                    void *owner)
+{
+    struct lsh_ckpt_entry *e = lsh_calloc(1, sizeof(*e));
+
+    assert(owner != NULL);
     e->dev = dev;
     e->ino = ino;
+    e->flags = flags;
     e->fp_len = fp_len;
     e->fp_hash = fp_hash;
     e->offset = offset;
     e->path = lsh_strdup(path);
-    e->claimed = true;
-    lsh_hmap_insert(&ck->entries, &e->node, lsh_ckpt_hash(dev, ino));
+    e->owner = owner;
+    e->seen = lsh_ckpt_now();
+    lsh_ckpt_insert(ck, e);
     ck->dirty = true;
     return e;
 }
 
-void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
-                         uint64_t offset)
+void lsh_ckpt_claim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, void *owner)
 {
-    if (e->offset != offset) {
+    assert(e->owner == NULL && owner != NULL);
+    e->owner = owner;
+    e->seen = lsh_ckpt_now();
+    ck->dirty = true;
+}
+
+void lsh_ckpt_unclaim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
+{
+    e->owner = NULL;
+    e->seen = lsh_ckpt_now();
+    ck->dirty = true;
+}
+
+void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
+                         uint64_t offset, uint32_t end_len, uint64_t end_hash)
+{
+    if (e->offset != offset || e->end_len != end_len ||
+        e->end_hash != end_hash) {
         e->offset = offset;
+        e->end_len = end_len;
+        e->end_hash = end_hash;
         ck->dirty = true;
     }
 }
@@ -144,33 +183,81 @@ size_t lsh_ckpt_count(const struct lsh_ckpt *ck)
     return ck->entries.count;
 }
 
-const char *lsh_ckpt_path(const struct lsh_ckpt *ck)
+uint64_t lsh_ckpt_writes(const struct lsh_ckpt *ck)
 {
-    return ck->path;
+    return ck->writes;
 }
 
-struct lsh_ckpt_visit {
-    void (*fn)(struct lsh_ckpt_entry *, void *);
-    void *arg;
+uint64_t lsh_ckpt_failures(const struct lsh_ckpt *ck)
+{
+    return ck->failures;
+}
+
+const char *lsh_ckpt_path(const struct lsh_ckpt *ck)
+{
+    return ck->path != NULL ? ck->path : "(memory)";
+}
+
+struct lsh_ckpt_list {
+    struct lsh_ckpt_entry **v;
+    size_t                  n;
+    size_t                  cap;
 };
 
-static void lsh_ckpt_visit_unclaimed(struct lsh_hnode *n, void *arg)
+static void lsh_ckpt_collect_unclaimed(struct lsh_hnode *n, void *arg)
 {
-    struct lsh_ckpt_visit *v = arg;
+    struct lsh_ckpt_list  *l = arg;
     struct lsh_ckpt_entry *e = (struct lsh_ckpt_entry *)n;
 
-    if (!e->claimed) {
-        v->fn(e, v->arg);
+    if (e->owner == NULL) {
+        LSH_GROW(l->v, l->cap, l->n + 1);
+        l->v[l->n++] = e;
     }
 }
 
-void lsh_ckpt_each_unclaimed(struct lsh_ckpt *ck,
-                             void (*fn)(struct lsh_ckpt_entry *, void *),
-                             void *arg)
+struct lsh_ckpt_entry **lsh_ckpt_unclaimed(struct lsh_ckpt *ck, size_t *n)
 {
-    struct lsh_ckpt_visit v = {fn, arg};
+    struct lsh_ckpt_list l = {NULL, 0, 0};
 
-    lsh_hmap_each(&ck->entries, lsh_ckpt_visit_unclaimed, &v);
+    lsh_hmap_each(&ck->entries, lsh_ckpt_collect_unclaimed, &l);
+    *n = l.n;
+    return l.v;
+}
+
+struct lsh_ckpt_prune {
+    struct lsh_ckpt *ck;
+    int64_t          now;
+    int64_t          retention;
+    size_t           removed;
+};
+
+static void lsh_ckpt_prune_one(struct lsh_hnode *n, void *arg)
+{
+    struct lsh_ckpt_prune *p = arg;
+    struct lsh_ckpt_entry *e = (struct lsh_ckpt_entry *)n;
+
+    if (e->owner != NULL) {
+        if (p->now - e->seen > p->retention / 4) {
+            e->seen = p->now;
+            p->ck->dirty = true;
+        }
+        return;
+    }
+    if (p->now - e->seen >= p->retention) {
+        lsh_info("checkpoint of '%s' dropped: not seen for %lld s "
+                 "(checkpoint_retention)",
+                 e->path, (long long)(p->now - e->seen));
+        lsh_ckpt_remove(p->ck, e); /* removing the node given is allowed */
+        p->removed++;
+    }
+}
+
+size_t lsh_ckpt_prune(struct lsh_ckpt *ck, int64_t now, int64_t retention)
+{
+    struct lsh_ckpt_prune p = {ck, now, retention, 0};
+
+    lsh_hmap_each(&ck->entries, lsh_ckpt_prune_one, &p);
+    return p.removed;
 }
 
 /* --- text format --------------------------------------------------------- */
@@ -248,44 +335,108 @@ static void lsh_ckpt_emit_entry(struct lsh_hnode *n, void *arg)
     struct lsh_ckpt_emit  *em = arg;
 
     lsh_buf_addf(em->out,
-                 "%" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRIu64
-                 " ",
-                 e->dev, e->ino, e->fp_len, e->fp_hash, e->offset);
+                 "%" PRIu64 " %" PRIu64 " %" PRIu32 " %" PRIu32 " %016" PRIx64
+                 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRId64 " ",
+                 e->dev, e->ino, e->flags, e->fp_len, e->fp_hash, e->offset,
+                 e->end_len, e->end_hash, e->seen);
     lsh_ckpt_escape(em->out, e->path);
     lsh_buf_addc(em->out, '\n');
     em->n++;
 }
 
-/* Parses one entry line (NUL-terminated); NULL if it is malformed. */
-static struct lsh_ckpt_entry *lsh_ckpt_parse_entry(char *line)
+/* Reads a decimal number and the space after it; false if there is none. */
+static bool lsh_ckpt_num(const char **p, uint64_t *out)
 {
-    struct lsh_ckpt_entry *e;
-    unsigned long long     dev;
-    unsigned long long     ino;
-    unsigned long          fp_len;
-    unsigned long long     fp_hash;
-    unsigned long long     off;
-    int                    pos = 0;
-    char                  *path;
+    const char *s = *p;
+    uint64_t    v = 0;
 
-    if (sscanf(line, "%llu %llu %lu %16llx %llu %n", &dev, &ino, &fp_len,
-               &fp_hash, &off, &pos) != 5 ||
-        pos == 0 || fp_len > 1024 * 1024) {
+    if (*s < '0' || *s > '9') {
+        return false;
+    }
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
+            return false;
+        }
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s != ' ') {
+        return false;
+    }
+    *p = s + 1;
+    *out = v;
+    return true;
+}
+
+/* Reads exactly 16 lowercase hex digits and the space after them. */
+static bool lsh_ckpt_hex64(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t    v = 0;
+    int         i;
+
+    for (i = 0; i < 16; i++) {
+        int d = lsh_hexval(s[i]);
+
+        if (d < 0) {
+            return false;
+        }
+        v = v << 4 | (uint64_t)d;
+    }
+    if (s[16] != ' ') {
+        return false;
+    }
+    *p = s + 17;
+    *out = v;
+    return true;
+}
+
+/*
+ * Parses one entry line (NUL-terminated) of format version v; NULL if it
+ * is malformed.  Version 1 entries were seen when they are loaded.
+ */
+static struct lsh_ckpt_entry *lsh_ckpt_parse_entry(const char *line, int v)
+{
+    struct lsh_ckpt_entry e;
+    const char           *p = line;
+    uint64_t              flags = 0;
+    uint64_t              fp_len;
+    uint64_t              end_len = 0;
+    uint64_t              seen;
+    char                 *path;
+
+    memset(&e, 0, sizeof(e));
+    e.seen = lsh_ckpt_now();
+    if (!lsh_ckpt_num(&p, &e.dev) || !lsh_ckpt_num(&p, &e.ino)) {
         return NULL;
     }
-    path = lsh_ckpt_unescape(line + pos);
+    if (v == 2 && !lsh_ckpt_num(&p, &flags)) {
+        return NULL;
+    }
+    if (!lsh_ckpt_num(&p, &fp_len) || !lsh_ckpt_hex64(&p, &e.fp_hash) ||
+        !lsh_ckpt_num(&p, &e.offset)) {
+        return NULL;
+    }
+    if (v == 2) {
+        if (!lsh_ckpt_num(&p, &end_len) || !lsh_ckpt_hex64(&p, &e.end_hash) ||
+            !lsh_ckpt_num(&p, &seen) || seen > (uint64_t)INT64_MAX) {
+            return NULL;
+        }
+        e.seen = (int64_t)seen;
+    }
+    if (fp_len > 1024 * 1024 || end_len > LSH_CKPT_END_BYTES ||
+        end_len > e.offset || (flags & ~(uint64_t)LSH_CKPT_GZ) != 0) {
+        return NULL;
+    }
+    path = lsh_ckpt_unescape(p);
     if (path == NULL || path[0] != '/') {
         free(path);
         return NULL;
     }
-    e = lsh_calloc(1, sizeof(*e));
-    e->dev = dev;
-    e->ino = ino;
-    e->fp_len = (uint32_t)fp_len;
-    e->fp_hash = fp_hash;
-    e->offset = off;
-    e->path = path;
-    return e;
+    e.flags = (uint32_t)flags;
+    e.fp_len = (uint32_t)fp_len;
+    e.end_len = (uint32_t)end_len;
+    e.path = path;
+    return lsh_memdup(&e, sizeof(e));
 }
 
 /* Splits off the next line of text[*pos..len); NULL at the end. */
@@ -314,17 +465,33 @@ static int lsh_ckpt_corrupt(struct lsh_ckpt *ck, struct lsh_buf *err, int line,
                  "not guess where to resume. To start again without it, "
                  "move it aside: files are then read from their "
                  "read_from position (see docs/checkpoints.md)",
-                 ck->path, line, why);
+                 lsh_ckpt_path(ck), line, why);
     return LSH_EINVAL;
 }
 
-/* Parses the whole file; text is modified. */
-static int lsh_ckpt_parse(struct lsh_ckpt *ck, char *text, size_t len,
-                          struct lsh_buf *err)
+/* True if another entry has e's identity and content (version 1 cannot). */
+static bool lsh_ckpt_twin(struct lsh_ckpt *ck, const struct lsh_ckpt_entry *e,
+                          int v)
+{
+    struct lsh_ckpt_entry *o;
+
+    for (o = lsh_ckpt_first(ck, e->dev, e->ino); o != NULL;
+         o = lsh_ckpt_next(ck, o)) {
+        if (v == 1 || (o->fp_len == e->fp_len && o->fp_hash == e->fp_hash &&
+                       o->flags == e->flags)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int lsh_ckpt_parse_text(struct lsh_ckpt *ck, char *text, size_t len,
+                        struct lsh_buf *err)
 {
     size_t                 pos = 0;
     char                  *line;
     int                    lineno = 1;
+    int                    v;
     size_t                 body_end;
     unsigned long          count;
     unsigned long long     crc;
@@ -332,7 +499,11 @@ static int lsh_ckpt_parse(struct lsh_ckpt *ck, char *text, size_t len,
     struct lsh_ckpt_entry *e;
 
     line = lsh_ckpt_next_line(text, len, &pos);
-    if (line == NULL || strcmp(line, LSH_CKPT_MAGIC) != 0) {
+    if (line != NULL && strcmp(line, LSH_CKPT_MAGIC) == 0) {
+        v = 2;
+    } else if (line != NULL && strcmp(line, LSH_CKPT_MAGIC_V1) == 0) {
+        v = 1;
+    } else {
         return lsh_ckpt_corrupt(ck, err, 1, "not a logship checkpoint file");
     }
     for (;;) {
@@ -346,7 +517,7 @@ static int lsh_ckpt_parse(struct lsh_ckpt *ck, char *text, size_t len,
         if (strncmp(line, "end ", 4) == 0) {
             break;
         }
-        e = lsh_ckpt_parse_entry(line);
+        e = lsh_ckpt_parse_entry(line, v);
         if (e == NULL) {
             return lsh_ckpt_corrupt(ck, err, lineno, "malformed entry");
         }
@@ -369,24 +540,39 @@ static int lsh_ckpt_parse(struct lsh_ckpt *ck, char *text, size_t len,
         return lsh_ckpt_corrupt(ck, err, lineno, "CRC mismatch");
     }
     pos = 0;
+    lineno = 1;
     lsh_ckpt_next_line(text, len, &pos);
     while ((line = lsh_ckpt_next_line(text, body_end, &pos)) != NULL) {
-        e = lsh_ckpt_parse_entry(line);
-        if (lsh_ckpt_find(ck, e->dev, e->ino) != NULL) {
+        lineno++;
+        e = lsh_ckpt_parse_entry(line, v);
+        if (lsh_ckpt_twin(ck, e, v)) {
             lsh_ckpt_entry_free(e);
-            return lsh_ckpt_corrupt(ck, err, 0, "the same file twice");
+            return lsh_ckpt_corrupt(ck, err, lineno, "the same file twice");
         }
-        lsh_hmap_insert(&ck->entries, &e->node, lsh_ckpt_hash(e->dev, e->ino));
+        lsh_ckpt_insert(ck, e);
     }
+    ck->dirty = v != 2; /* an old version is written back as the new one */
     return LSH_OK;
+}
+
+static int lsh_ckpt_unreadable(struct lsh_ckpt *ck, struct lsh_buf *err,
+                               const char *why)
+{
+    lsh_buf_addf(err,
+                 "cannot read checkpoint file '%s': %s (an I/O problem, not "
+                 "a corrupt file: fix the disk or permissions and start "
+                 "again)",
+                 ck->path, why);
+    return LSH_ERR;
 }
 
 static int lsh_ckpt_load(struct lsh_ckpt *ck, struct lsh_buf *err)
 {
     struct stat st;
     char       *text;
+    char        why[128];
     int         fd = open(ck->path, O_RDONLY | O_CLOEXEC);
-    ssize_t     n;
+    ssize_t     n = 0;
     size_t      got = 0;
     int         rc;
 
@@ -394,31 +580,60 @@ static int lsh_ckpt_load(struct lsh_ckpt *ck, struct lsh_buf *err)
         if (errno == ENOENT) {
             return LSH_OK;
         }
-        lsh_buf_addf(err, "cannot read checkpoint file '%s': %s", ck->path,
-                     strerror(errno));
-        return LSH_ERR;
+        return lsh_ckpt_unreadable(ck, err, strerror(errno));
     }
-    if (fstat(fd, &st) != 0 || st.st_size > (off_t)LSH_CKPT_MAX_SIZE) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        lsh_buf_addf(err, "checkpoint file '%s' is too large", ck->path);
-        return LSH_EINVAL;
+        return lsh_ckpt_unreadable(ck, err, strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return lsh_ckpt_unreadable(ck, err, "not a regular file");
+    }
+    if (st.st_size > (off_t)LSH_CKPT_MAX_SIZE) {
+        close(fd);
+        return lsh_ckpt_corrupt(ck, err, 0, "larger than 256 MiB");
     }
     text = lsh_malloc((size_t)st.st_size + 1);
-    while (got < (size_t)st.st_size &&
-           (n = read(fd, text + got, (size_t)st.st_size - got)) > 0) {
+    while (got < (size_t)st.st_size) {
+        n = read(fd, text + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
         got += (size_t)n;
     }
+    if (n < 0) {
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+    } else {
+        snprintf(why, sizeof(why), "short read (%zu of %lld bytes)", got,
+                 (long long)st.st_size);
+    }
     close(fd);
+    if (got < (size_t)st.st_size) {
+        free(text);
+        return lsh_ckpt_unreadable(ck, err, why);
+    }
     text[got] = '\0';
-    rc = lsh_ckpt_parse(ck, text, got, err);
+    rc = lsh_ckpt_parse_text(ck, text, got, err);
     free(text);
     return rc;
+}
+
+struct lsh_ckpt *lsh_ckpt_new_memory(void)
+{
+    struct lsh_ckpt *ck = lsh_calloc(1, sizeof(*ck));
+
+    lsh_hmap_init(&ck->entries);
+    return ck;
 }
 
 int lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
                   struct lsh_buf *err)
 {
-    struct lsh_ckpt *ck = lsh_calloc(1, sizeof(*ck));
+    struct lsh_ckpt *ck = lsh_ckpt_new_memory();
     struct lsh_buf   b = LSH_BUF_INIT;
     int              rc;
 
@@ -427,7 +642,6 @@ int lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
     lsh_buf_addf(&b, "%s/.%s.ckpt.tmp", dir, name);
     ck->tmp = lsh_buf_detach(&b, NULL);
     ck->dir = lsh_strdup(dir);
-    lsh_hmap_init(&ck->entries);
     rc = lsh_ckpt_load(ck, err);
     if (rc != LSH_OK) {
         lsh_ckpt_close(ck);
@@ -485,15 +699,30 @@ static int lsh_ckpt_fail(struct lsh_ckpt *ck, const char *what)
     return LSH_ERR;
 }
 
+/* Makes the rename durable: fsync of the directory that holds it. */
+static int lsh_ckpt_sync_dir(struct lsh_ckpt *ck)
+{
+    int dfd = open(ck->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (dfd < 0) {
+        return LSH_ERR;
+    }
+    rc = fsync(dfd);
+    if (close(dfd) != 0 || rc != 0) {
+        return LSH_ERR;
+    }
+    return LSH_OK;
+}
+
 int lsh_ckpt_save(struct lsh_ckpt *ck)
 {
     struct lsh_buf       text = LSH_BUF_INIT;
     struct lsh_ckpt_emit em = {&text, 0};
     int                  fd;
-    int                  dfd;
     int                  rc = LSH_ERR;
 
-    if (!ck->dirty) {
+    if (!ck->dirty || ck->path == NULL) {
         return LSH_OK;
     }
     lsh_buf_adds(&text, LSH_CKPT_MAGIC "\n");
@@ -510,15 +739,17 @@ int lsh_ckpt_save(struct lsh_ckpt *ck)
         rc = lsh_ckpt_fail(ck, "write");
         goto out;
     }
-    close(fd);
+    if (close(fd) != 0) { /* NFS reports write errors here */
+        rc = lsh_ckpt_fail(ck, "close");
+        goto out;
+    }
     if (rename(ck->tmp, ck->path) != 0) {
         rc = lsh_ckpt_fail(ck, "rename");
         goto out;
     }
-    dfd = open(ck->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* makes the rename itself durable */
-        close(dfd);
+    if (lsh_ckpt_sync_dir(ck) != LSH_OK) {
+        rc = lsh_ckpt_fail(ck, "fsync of the directory");
+        goto out;
     }
     ck->dirty = false;
     ck->writes++;

@@ -2,19 +2,40 @@
  * The checkpoint store: per pipeline, the committed offset of each file,
  * so that a restart resumes every file where delivery stopped.
  *
+ * Identity.  An entry names one file's content: its device and inode, and
+ * a fingerprint (a hash of its first fp_len bytes).  Inode numbers are
+ * reused, so several entries may share (dev, ino): a deleted file still
+ * waiting for acks and the new file that took its inode, or a file that
+ * was gone at start-up and the stranger now at its inode.  Callers walk
+ * the entries of an id with lsh_ckpt_first()/lsh_ckpt_next() and decide
+ * by content.  The hash of the end_len bytes just before the offset
+ * (end_hash) lets a resume check that the bytes it skips are the ones
+ * that were delivered, and lets recovery recognise a copy or a
+ * compressed rotation of the file by content alone.
+ *
+ * Claims.  An entry is claimed (owner != NULL) while a source follows it;
+ * only the owner changes or removes it, and nothing ever frees a claimed
+ * entry behind its owner's back.  An unclaimed entry is a file not seen
+ * (yet): it is kept, and resumed when its file comes back, until it has
+ * not been seen for the retention period (lsh_ckpt_prune()).
+ *
  * One file per pipeline, <state_dir>/<pipeline>.ckpt, replaced atomically:
  * written to a temporary file, fsync()ed, renamed over the old one, and
  * the directory fsync()ed.  A crash leaves either the old or the new file,
  * never a mix, so a file that does not parse, misses its trailer or fails
  * its CRC is corrupt, not half-written: logship then refuses to start (exit
- * status 2) and names the file.  Offsets only ever come from trackers,
- * so a checkpoint never covers a line that was not acknowledged.
+ * status 2) and names the file.  A file that cannot be read (EIO, a short
+ * read) is reported as such, not as corrupt.  Offsets only ever come from
+ * trackers, so a checkpoint never covers a line that was not acknowledged.
  *
  * Format (text, so an operator can read it):
- *   logship-checkpoint 1
- *   <dev> <ino> <fp_len> <fp_hash:16 hex> <offset> <path, %-escaped>
+ *   logship-checkpoint 2
+ *   <dev> <ino> <flags> <fp_len> <fp_hash:16 hex> <offset> <end_len>
+ *     <end_hash:16 hex> <seen> <path, %-escaped>          (one line)
  *   ...
  *   end <count> <crc32 of everything above, 8 hex>
+ * Version 1 files (without flags, end_len, end_hash and seen) are read
+ * too; they are written back as version 2.
  */
 #ifndef LSH_CKPT_H
 #define LSH_CKPT_H
@@ -25,15 +46,26 @@
 
 struct lsh_ckpt;
 
+/* entry flags */
+#define LSH_CKPT_GZ                                      \
+    0x1u /* (dev, ino) is a gzip file; offsets count its \
+            decompressed bytes */
+
+#define LSH_CKPT_END_BYTES LSH_END_BYTES /* most bytes end_hash covers */
+
 struct lsh_ckpt_entry {
-    struct lsh_hnode node; /* by (dev, ino) */
+    struct lsh_hnode node; /* by (dev, ino); several may share one */
     uint64_t         dev;
     uint64_t         ino;
+    uint32_t         flags;   /* LSH_CKPT_* */
     uint32_t         fp_len;  /* fingerprint: hash of the first fp_len */
     uint64_t         fp_hash; /* bytes of the file */
     uint64_t         offset;  /* every byte before it was delivered */
-    char            *path;    /* where the file was last seen */
-    bool             claimed; /* a followed file owns this entry */
+    uint32_t         end_len; /* hash of the end_len bytes before offset */
+    uint64_t         end_hash;
+    int64_t          seen;  /* wall-clock seconds it was last followed */
+    char            *path;  /* where the file was last seen */
+    void            *owner; /* the source following it, or NULL */
 };
 
 /*
@@ -45,29 +77,57 @@ int  lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
                    struct lsh_buf *err);
 void lsh_ckpt_close(struct lsh_ckpt *ck);
 
+/*
+ * Parses checkpoint text into ck (empty); for lsh_ckpt_open() and the
+ * fuzz target.  Returns LSH_OK or LSH_EINVAL with err set.
+ */
+int lsh_ckpt_parse_text(struct lsh_ckpt *ck, char *text, size_t len,
+                        struct lsh_buf *err);
+
+/* An empty store that is never saved (tests, fuzzing). */
+struct lsh_ckpt *lsh_ckpt_new_memory(void);
+
 const char *lsh_ckpt_path(const struct lsh_ckpt *ck);
 
-struct lsh_ckpt_entry *lsh_ckpt_find(struct lsh_ckpt *ck, uint64_t dev,
-                                     uint64_t ino);
+/* The first entry for (dev, ino), or NULL; then the next one after e. */
+struct lsh_ckpt_entry *lsh_ckpt_first(struct lsh_ckpt *ck, uint64_t dev,
+                                      uint64_t ino);
+struct lsh_ckpt_entry *lsh_ckpt_next(struct lsh_ckpt       *ck,
+                                     struct lsh_ckpt_entry *e);
 
-/* Adds (or replaces) the entry for (dev, ino), claimed. */
+/* Adds a new entry claimed by owner (never replaces another). */
 struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
-                                    uint64_t ino, uint32_t fp_len,
-                                    uint64_t fp_hash, const char *path,
-                                    uint64_t offset);
+                                    uint64_t ino, uint32_t flags,
+                                    uint32_t fp_len, uint64_t fp_hash,
+                                    const char *path, uint64_t offset,
+                                    void *owner);
 
+/* Claims an unclaimed entry for owner; releases a claim (at exit). */
+void lsh_ckpt_claim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, void *owner);
+void lsh_ckpt_unclaim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e);
+
+/* The committed offset and the hash of the end_len bytes before it. */
 void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
-                         uint64_t offset);
+                         uint64_t offset, uint32_t end_len, uint64_t end_hash);
 void lsh_ckpt_set_fp(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
                      uint32_t fp_len, uint64_t fp_hash);
 void lsh_ckpt_set_path(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
                        const char *path);
 void lsh_ckpt_remove(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e);
 
-/* Calls fn for each entry not claimed; fn may remove it. */
-void lsh_ckpt_each_unclaimed(struct lsh_ckpt *ck,
-                             void (*fn)(struct lsh_ckpt_entry *, void *),
-                             void *arg);
+/*
+ * A snapshot of the unclaimed entries (an array the caller frees), so
+ * that the caller may add, claim and remove entries while it walks it.
+ */
+struct lsh_ckpt_entry **lsh_ckpt_unclaimed(struct lsh_ckpt *ck, size_t *n);
+
+/*
+ * Housekeeping, every minute or so: removes unclaimed entries not seen
+ * for retention seconds (returns how many), and refreshes the seen time
+ * of claimed entries once it is older than a quarter of retention (so an
+ * idle file does not cost a write every interval).
+ */
+size_t lsh_ckpt_prune(struct lsh_ckpt *ck, int64_t now, int64_t retention);
 
 /*
  * Writes the store if it changed since the last write.  Returns LSH_OK or
@@ -76,6 +136,13 @@ void lsh_ckpt_each_unclaimed(struct lsh_ckpt *ck,
 int lsh_ckpt_save(struct lsh_ckpt *ck);
 
 size_t lsh_ckpt_count(const struct lsh_ckpt *ck);
+
+/* Writes made and failed so far. */
+uint64_t lsh_ckpt_writes(const struct lsh_ckpt *ck);
+uint64_t lsh_ckpt_failures(const struct lsh_ckpt *ck);
+
+/* The wall clock in seconds, as entries' seen times keep it. */
+int64_t lsh_ckpt_now(void);
 
 uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n);
 

@@ -48,6 +48,15 @@ const struct lsh_option lsh_service_options[] = {
      .max = 3600000,
      .help = "How often changed checkpoints are written (and once more at "
              "shutdown). A shorter interval resends less after a crash."},
+    {.name = "checkpoint_retention",
+     .type = LSH_OPT_DURATION,
+     .def = "24h",
+     .offset = offsetof(struct lsh_service_conf, checkpoint_retention_ms),
+     .min = 0,
+     .max = 366LL * 86400 * 1000,
+     .help = "How long the checkpoint of a file that is not visible (its "
+             "directory moved away, a volume not mounted yet) is kept, so "
+             "that the file resumes at its offset when it comes back."},
     {.name = NULL},
 };
 

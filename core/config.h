@@ -16,6 +16,7 @@ struct lsh_service_conf {
     char   *hostname;
     int64_t shutdown_timeout_ms;
     int64_t checkpoint_interval_ms;
+    int64_t checkpoint_retention_ms;
 };
 
 struct lsh_stage_conf {

@@ -35,6 +35,11 @@ struct lsh_pipeline {
     size_t               held_out; /* output to continue with */
     size_t               held_pos; /* record to continue from */
     struct lsh_task      resume;
+    /* an output failed (flush() returned LSH_ERR): tried again later */
+    struct lsh_timer retry;
+    int64_t          retry_ms; /* the next backoff */
+    uint64_t         failures; /* failed flushes in a row */
+    int64_t          told;     /* monotonic ns of the last log of it */
 };
 
 struct lsh_engine {
@@ -50,6 +55,7 @@ struct lsh_engine {
     struct lsh_task          drain_check;
     struct lsh_timer         ckpt_timer;
     struct lsh_timer         ckpt_soon;
+    struct lsh_timer         ckpt_prune;
     int                      lock_fd;
 };
 
@@ -252,28 +258,21 @@ static int lsh_engine_open_checkpoints(struct lsh_engine *e)
     return LSH_OK;
 }
 
-static void lsh_engine_prune_entry(struct lsh_ckpt_entry *ent, void *arg)
-{
-    struct lsh_ckpt *ck = arg;
-
-    lsh_debug("checkpoint of '%s' dropped: no input follows it any more",
-              ent->path);
-    lsh_ckpt_remove(ck, ent);
-}
-
 /*
- * After every input started: entries no input claimed belong to files
- * that are gone or no longer followed.
+ * Entries of files no input has seen for checkpoint_retention are
+ * dropped; the others wait for their files to come back.
  */
-static void lsh_engine_prune_checkpoints(struct lsh_engine *e)
+static void lsh_engine_prune_checkpoints(struct lsh_timer *t)
 {
-    size_t i;
+    struct lsh_engine *e = t->data;
+    int64_t            keep = e->cfg->service.checkpoint_retention_ms / 1000;
+    size_t             i;
 
     for (i = 0; i < e->npipelines; i++) {
         struct lsh_ckpt *ck = e->pipelines[i].ckpt;
 
         if (ck != NULL) {
-            lsh_ckpt_each_unclaimed(ck, lsh_engine_prune_entry, ck);
+            lsh_ckpt_prune(ck, lsh_ckpt_now(), keep);
         }
     }
 }
@@ -329,7 +328,10 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
             }
         }
     }
-    lsh_engine_prune_checkpoints(e);
+    if (e->lock_fd >= 0) {
+        lsh_timer_start(e->loop, &e->ckpt_prune, 0, 60000,
+                        lsh_engine_prune_checkpoints, e);
+    }
     return LSH_OK;
 }
 
@@ -393,11 +395,46 @@ static bool lsh_engine_drained(struct lsh_engine *e)
  * stopped.  Returns LSH_OK once every output took all of it (the batch
  * is then recycled) or LSH_EAGAIN if one cannot take more yet.
  */
+static void lsh_pipeline_retry(struct lsh_timer *t)
+{
+    lsh_task_post(((struct lsh_pipeline *)t->data)->engine->loop,
+                  &((struct lsh_pipeline *)t->data)->resume);
+}
+
+/*
+ * out's flush() failed: what it did not take stays held (the batch, so
+ * its ticket, hence the checkpoint) and is given to it again after a
+ * backoff of 100 ms doubling to 30 s.  Logged at the first failure and
+ * then once a minute while it lasts.
+ */
+static int lsh_pipeline_failed(struct lsh_pipeline *p, struct lsh_instance *out)
+{
+    int64_t now = lsh_now_mono_ns();
+
+    p->failures++;
+    p->retry_ms = p->retry_ms == 0 ? 100 : LSH_MIN(p->retry_ms * 2, 30000);
+    if (p->failures == 1 || now - p->told >= 60 * LSH_NS_PER_SEC) {
+        p->told = now;
+        lsh_ins_error(out,
+                      "output failed (%llu times in a row); %zu records it "
+                      "did not take stay unacknowledged and are given to it "
+                      "again in %lld ms",
+                      (unsigned long long)p->failures, p->held->n - p->held_pos,
+                      (long long)p->retry_ms);
+    }
+    lsh_timer_start(p->engine->loop, &p->retry, p->retry_ms, 0,
+                    lsh_pipeline_retry, p);
+    return LSH_EAGAIN;
+}
+
 static int lsh_pipeline_push(struct lsh_pipeline *p)
 {
     struct lsh_batch *b = p->held;
     int               rc;
 
+    if (p->retry.active) {
+        return LSH_EAGAIN; /* an output failed: wait for its backoff */
+    }
     while (p->held_out < p->nstages[LSH_PLUGIN_OUTPUT]) {
         struct lsh_instance *out = &lsh_outputs(p)[p->held_out];
         size_t               before = p->held_pos;
@@ -409,9 +446,13 @@ static int lsh_pipeline_push(struct lsh_pipeline *p)
             return LSH_EAGAIN;
         }
         if (rc != LSH_OK) {
-            /* flush() logged why; what it did not take is not delivered */
-            lsh_ins_error(out, "output failed; %zu records not delivered",
-                          b->n - p->held_pos);
+            return lsh_pipeline_failed(p, out);
+        }
+        if (p->failures > 0) {
+            lsh_ins_info(out, "output works again after %llu failures",
+                         (unsigned long long)p->failures);
+            p->failures = 0;
+            p->retry_ms = 0;
         }
         p->held_out++;
         p->held_pos = 0;
@@ -602,6 +643,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
     }
     lsh_timer_stop(e->loop, &e->ckpt_timer);
     lsh_timer_stop(e->loop, &e->ckpt_soon);
+    lsh_timer_stop(e->loop, &e->ckpt_prune);
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
         for (i = 0; i < e->npipelines; i++) {
             struct lsh_pipeline *p = &e->pipelines[i];
@@ -622,6 +664,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
     for (i = 0; i < e->npipelines; i++) {
         struct lsh_pipeline *p = &e->pipelines[i];
 
+        lsh_timer_stop(e->loop, &p->retry);
         if (p->held != NULL) {
             lsh_batch_release(p->held);
             free(p->held);

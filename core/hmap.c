@@ -92,6 +92,19 @@ struct lsh_hnode *lsh_hmap_find(const struct lsh_hmap *m, uint64_t hash,
     return NULL;
 }
 
+struct lsh_hnode *lsh_hmap_find_next(const struct lsh_hmap  *m,
+                                     const struct lsh_hnode *n, lsh_hmap_eq eq,
+                                     const void *key)
+{
+    (void)m;
+    for (n = n->next; n != NULL; n = n->next) {
+        if (eq(n, key)) {
+            return (struct lsh_hnode *)n;
+        }
+    }
+    return NULL;
+}
+
 void lsh_hmap_each(struct lsh_hmap *m, void (*fn)(struct lsh_hnode *, void *),
                    void            *arg)
 {

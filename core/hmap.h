@@ -32,6 +32,14 @@ void lsh_hmap_remove(struct lsh_hmap *m, struct lsh_hnode *n);
 struct lsh_hnode *lsh_hmap_find(const struct lsh_hmap *m, uint64_t hash,
                                 lsh_hmap_eq eq, const void *key);
 
+/*
+ * The next node after n, in n's chain, with this hash that eq() accepts,
+ * or NULL: for maps where several nodes hold one key.
+ */
+struct lsh_hnode *lsh_hmap_find_next(const struct lsh_hmap  *m,
+                                     const struct lsh_hnode *n, lsh_hmap_eq eq,
+                                     const void *key);
+
 /* Calls fn on every node; fn may remove the node it is given. */
 void lsh_hmap_each(struct lsh_hmap *m, void (*fn)(struct lsh_hnode *, void *),
                    void            *arg);

@@ -44,6 +44,9 @@ bool lsh_str_eqz(struct lsh_str a, const char *z);
 int64_t lsh_now_mono_ns(void);
 int64_t lsh_now_real_ns(void);
 
+/* The most bytes an end hash covers (see ticket.h and ckpt.h). */
+#define LSH_END_BYTES 64
+
 #define LSH_NS_PER_MS  1000000LL
 #define LSH_NS_PER_SEC 1000000000LL
 

@@ -71,3 +71,11 @@ void lsh_grow(void **vec, size_t *cap, size_t need, size_t elem)
     *vec = lsh_realloc(*vec, ncap * elem);
     *cap = ncap;
 }
+
+void *lsh_memdup(const void *p, size_t n)
+{
+    void *q = lsh_malloc(n);
+
+    memcpy(q, p, n);
+    return q;
+}

@@ -12,6 +12,7 @@ void *lsh_calloc(size_t nmemb, size_t size);
 void *lsh_realloc(void *p, size_t n);
 char *lsh_strdup(const char *s);
 char *lsh_strndup(const char *s, size_t n);
+void *lsh_memdup(const void *p, size_t n);
 
 /*
  * Grows *vec (an array of elem-sized items with capacity *cap) so it can

@@ -23,7 +23,8 @@ struct lsh_unit {
 };
 
 static const struct lsh_unit lsh_duration_units[] = {
-    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {NULL, 0},
+    {"ms", 1},      {"s", 1000},     {"m", 60000},
+    {"h", 3600000}, {"d", 86400000}, {NULL, 0},
 };
 
 static const struct lsh_unit lsh_size_units[] = {
@@ -138,7 +139,9 @@ int lsh_parse_size(const char *s, int64_t *bytes)
 
 static void lsh_fmt_duration(struct lsh_buf *out, int64_t ms)
 {
-    if (ms != 0 && ms % 3600000 == 0) {
+    if (ms != 0 && ms % 86400000 == 0) {
+        lsh_buf_addf(out, "%" PRId64 "d", ms / 86400000);
+    } else if (ms != 0 && ms % 3600000 == 0) {
         lsh_buf_addf(out, "%" PRId64 "h", ms / 3600000);
     } else if (ms != 0 && ms % 60000 == 0) {
         lsh_buf_addf(out, "%" PRId64 "m", ms / 60000);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "hmap.h"
 #include "mem.h"
 
 struct lsh_reader_gen {
@@ -23,7 +24,9 @@ struct lsh_reader_ctx {
     size_t             len;
     /* the reader's fields, copied into the batch on first use */
     struct lsh_field *fields;
-    uint64_t          base; /* their source offset */
+    uint64_t          base;  /* their source offset */
+    size_t            used;  /* of them, consumed: source [base, base+used) */
+    unsigned          flags; /* added to every framed line's */
     int64_t           now;
 };
 
@@ -106,6 +109,8 @@ void lsh_reader_init(struct lsh_reader *r, uint64_t offset,
     r->on_commit = o->on_commit;
     r->data = o->data;
     r->gen = lsh_reader_gen_new(r, offset);
+    r->gen->tracker.committed_len = o->end_len;
+    r->gen->tracker.committed_hash = o->end_hash;
 }
 
 void lsh_reader_release(struct lsh_reader *r)
@@ -140,6 +145,13 @@ void lsh_reader_release(struct lsh_reader *r)
 uint64_t lsh_reader_committed(const struct lsh_reader *r)
 {
     return r->gen->tracker.committed;
+}
+
+void lsh_reader_committed_end(const struct lsh_reader *r, uint32_t *len,
+                              uint64_t *hash)
+{
+    *len = r->gen->tracker.committed_len;
+    *hash = r->gen->tracker.committed_hash;
 }
 
 bool lsh_reader_idle(const struct lsh_reader *r)
@@ -253,6 +265,7 @@ static void lsh_reader_line(void *arg, const char *line, size_t len,
     struct lsh_reader_ctx *c = arg;
     uint64_t               start = c->base + (uint64_t)(line - c->data);
 
+    flags |= c->flags;
     if (c->r->ctr != NULL) {
         lsh_ctr_line(c->r->ctr, line, len, flags, start, lsh_reader_cout, c);
         return;
@@ -262,23 +275,75 @@ static void lsh_reader_line(void *arg, const char *line, size_t len,
 }
 
 /*
- * Gives batch b a ticket up to the safe offset and emits it, or recycles
- * it if it holds nothing new.  Returns the lsh_input_emit() result.
+ * The hash of the bytes just before safe (up to LSH_END_BYTES of them),
+ * from the history before c->base and c's bytes after it; *len is how
+ * many it covers, 0 if safe lies before what is known.
+ */
+static void lsh_reader_end(const struct lsh_reader     *r,
+                           const struct lsh_reader_ctx *c, uint64_t safe,
+                           uint32_t *len, uint64_t *hash)
+{
+    char     buf[LSH_END_BYTES];
+    uint64_t known = c->base - r->hist_len; /* first byte we have */
+    uint64_t from = safe > LSH_END_BYTES ? safe - LSH_END_BYTES : 0;
+    uint64_t at;
+    size_t   n = 0;
+
+    *len = 0;
+    *hash = 0;
+    if (safe < known || safe > c->base + c->used) {
+        return;
+    }
+    from = LSH_MAX(from, known);
+    for (at = from; at < safe; at++) {
+        buf[n++] = at < c->base ? r->hist[r->hist_len - (c->base - at)]
+                                : c->data[at - c->base];
+    }
+    *len = (uint32_t)n;
+    *hash = lsh_hash_bytes(buf, n);
+}
+
+/* Keeps the last LSH_END_BYTES bytes before the new offset. */
+static void lsh_reader_hist(struct lsh_reader *r, const char *data, size_t n)
+{
+    size_t keep;
+
+    if (n >= LSH_END_BYTES) {
+        memcpy(r->hist, data + n - LSH_END_BYTES, LSH_END_BYTES);
+        r->hist_len = LSH_END_BYTES;
+        return;
+    }
+    keep = LSH_MIN(r->hist_len, LSH_END_BYTES - n);
+    memmove(r->hist, r->hist + r->hist_len - keep, keep);
+    memcpy(r->hist + keep, data, n);
+    r->hist_len = (uint32_t)(keep + n);
+}
+
+/*
+ * Gives c's batch a ticket up to the safe offset and emits it, or
+ * recycles it if it holds nothing new.  Returns the lsh_input_emit()
+ * result.
  */
 static int lsh_reader_emit(struct lsh_reader *r, struct lsh_instance *ins,
-                           struct lsh_batch *b, struct lsh_str path)
+                           struct lsh_reader_ctx *c, struct lsh_str path)
 {
-    uint64_t safe = r->offset;
+    struct lsh_batch *b = c->b;
+    uint64_t          safe = r->offset;
+    uint32_t          end_len;
+    uint64_t          end_hash;
 
     lsh_reader_pending_start(r, &safe);
-
+    lsh_reader_end(r, c, safe, &end_len, &end_hash);
+    if (c->used > 0) {
+        lsh_reader_hist(r, c->data, c->used);
+    }
     if (b->n == 0 && safe == r->safe) {
         lsh_input_discard(ins, b);
         return LSH_OK;
     }
     r->safe = safe;
     b->path = path;
-    b->ticket = lsh_tracker_issue(&r->gen->tracker, safe);
+    b->ticket = lsh_tracker_issue_at(&r->gen->tracker, safe, end_len, end_hash);
     return lsh_input_emit(ins, b);
 }
 
@@ -293,8 +358,26 @@ static void lsh_reader_ctx_init(struct lsh_reader_ctx *c, struct lsh_reader *r,
     c->now = lsh_now_real_ns();
 }
 
+static ssize_t lsh_reader_fd_read(void *src, void *buf, size_t n)
+{
+    ssize_t got;
+
+    do {
+        got = read(*(int *)src, buf, n);
+    } while (got < 0 && errno == EINTR);
+    return got;
+}
+
 ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
                         size_t chunk, struct lsh_str path, int *emit_rc)
+{
+    return lsh_reader_read_from(r, ins, lsh_reader_fd_read, &fd, chunk, path,
+                                emit_rc);
+}
+
+ssize_t lsh_reader_read_from(struct lsh_reader *r, struct lsh_instance *ins,
+                             lsh_read_fn fn, void *src, size_t chunk,
+                             struct lsh_str path, int *emit_rc)
 {
     struct lsh_reader_ctx c;
     struct lsh_batch     *b = lsh_input_batch(ins);
@@ -307,9 +390,7 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
     if (plen > 0) {
         memcpy(b->data.ptr, r->partial.ptr, plen);
     }
-    do {
-        n = read(fd, b->data.ptr + plen, chunk);
-    } while (n < 0 && errno == EINTR);
+    n = fn(src, b->data.ptr + plen, chunk);
     if (n <= 0) {
         lsh_input_discard(ins, b);
         return n;
@@ -327,8 +408,9 @@ ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
         lsh_buf_release(&r->partial); /* after a long line: give it back */
     }
     b->data.len = consumed;
+    c.used = consumed;
     r->offset += consumed;
-    *emit_rc = lsh_reader_emit(r, ins, b, path);
+    *emit_rc = lsh_reader_emit(r, ins, &c, path);
     return n;
 }
 
@@ -351,7 +433,7 @@ static int lsh_reader_drain(struct lsh_reader *r, struct lsh_instance *ins,
             lsh_ml_flush(r->ml[i], lsh_reader_ml_out, c);
         }
     }
-    return lsh_reader_emit(r, ins, c->b, path);
+    return lsh_reader_emit(r, ins, c, path);
 }
 
 int lsh_reader_flush(struct lsh_reader *r, struct lsh_instance *ins,
@@ -380,8 +462,9 @@ int lsh_reader_flush_all(struct lsh_reader *r, struct lsh_instance *ins,
     return lsh_reader_drain(r, ins, path, &c, true);
 }
 
-int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
-                      struct lsh_str path)
+/* Emits the incomplete last line with flags, then everything pending. */
+static int lsh_reader_end_line(struct lsh_reader *r, struct lsh_instance *ins,
+                               struct lsh_str path, unsigned flags)
 {
     struct lsh_reader_ctx c;
 
@@ -390,6 +473,11 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
     lsh_buf_add(&c.b->data, r->partial.ptr, r->partial.len);
     c.data = c.b->data.ptr;
     c.len = c.b->data.len;
+    c.used = c.len;
+    c.flags = flags;
+    if (flags != 0 && r->partial.len > 0 && !r->framer.discarding) {
+        r->cut++;
+    }
     lsh_framer_finish(&r->framer, c.b->data.ptr, c.b->data.len, lsh_reader_line,
                       &c);
     r->offset += r->partial.len;
@@ -397,11 +485,24 @@ int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
     return lsh_reader_drain(r, ins, path, &c, true);
 }
 
+int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
+                      struct lsh_str path)
+{
+    return lsh_reader_end_line(r, ins, path, 0);
+}
+
+int lsh_reader_cut(struct lsh_reader *r, struct lsh_instance *ins,
+                   struct lsh_str path)
+{
+    return lsh_reader_end_line(r, ins, path, LSH_REC_TRUNCATED);
+}
+
 void lsh_reader_restart(struct lsh_reader *r, uint64_t offset)
 {
     int i;
 
     lsh_buf_release(&r->partial);
+    r->hist_len = 0;
     r->framer.discarding = false;
     r->framer.splitting = false;
     for (i = 0; i < LSH_STREAM_COUNT; i++) {

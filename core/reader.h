@@ -14,6 +14,11 @@
  * offset at its first line, so a checkpoint never passes a line that was
  * read but not yet emitted.
  *
+ * End hashes.  Each ticket also carries a hash of the (up to 64) bytes
+ * just before its end offset, from the bytes of its batch and a short
+ * history of what came before, so that a checkpoint can tell later
+ * whether a file still holds, at its offset, what was delivered.
+ *
  * Generations.  When a source restarts (truncation), the reader starts a
  * new tracker at the new offset; the old one lives until its tickets are
  * acknowledged, then is freed.  on_commit is called when the current
@@ -48,6 +53,9 @@ struct lsh_reader {
     lsh_reader_commit_cb    on_commit;
     void                   *data;
     uint64_t                bytes; /* read in total */
+    uint64_t                cut;   /* incomplete lines emitted by a cut */
+    char                    hist[LSH_END_BYTES]; /* the bytes before offset */
+    uint32_t                hist_len;
 };
 
 struct lsh_reader_opts {
@@ -61,6 +69,9 @@ struct lsh_reader_opts {
     size_t                  nfields;
     lsh_reader_commit_cb    on_commit;
     void                   *data;
+    /* the end hash of the bytes before offset, if known (a checkpoint) */
+    uint32_t end_len;
+    uint64_t end_hash;
 };
 
 /* Starts at source offset; bytes before it count as delivered. */
@@ -78,6 +89,14 @@ void lsh_reader_release(struct lsh_reader *r);
  */
 ssize_t lsh_reader_read(struct lsh_reader *r, struct lsh_instance *ins, int fd,
                         size_t chunk, struct lsh_str path, int *emit_rc);
+
+/* Reads up to n bytes into buf like read(2): bytes, 0 at the end, -1. */
+typedef ssize_t (*lsh_read_fn)(void *src, void *buf, size_t n);
+
+/* lsh_reader_read() from another kind of source (a gzip stream). */
+ssize_t lsh_reader_read_from(struct lsh_reader *r, struct lsh_instance *ins,
+                             lsh_read_fn fn, void *src, size_t chunk,
+                             struct lsh_str path, int *emit_rc);
 
 /*
  * Emits the pending multiline record now (flush_after passed).  Returns
@@ -101,6 +120,15 @@ int lsh_reader_flush_all(struct lsh_reader *r, struct lsh_instance *ins,
  */
 int lsh_reader_finish(struct lsh_reader *r, struct lsh_instance *ins,
                       struct lsh_str path);
+
+/*
+ * The source is about to restart (it was truncated, and what was read is
+ * all there will be of the old content): emits the incomplete last line
+ * as its own record, flagged LSH_REC_TRUNCATED and counted in r->cut,
+ * then everything pending.  Returns as lsh_reader_flush().
+ */
+int lsh_reader_cut(struct lsh_reader *r, struct lsh_instance *ins,
+                   struct lsh_str path);
 
 /*
  * The source restarted at offset (it was truncated): drops the incomplete
@@ -130,6 +158,10 @@ static inline bool lsh_reader_pending(const struct lsh_reader *r)
 
 /* The current generation's committed offset. */
 uint64_t lsh_reader_committed(const struct lsh_reader *r);
+
+/* The end hash of the bytes before the committed offset (len 0: none). */
+void lsh_reader_committed_end(const struct lsh_reader *r, uint32_t *len,
+                              uint64_t *hash);
 
 /* True when no generation has a ticket out. */
 bool lsh_reader_idle(const struct lsh_reader *r);

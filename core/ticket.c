@@ -14,6 +14,8 @@ void lsh_tracker_init(struct lsh_tracker *tr, uint64_t offset,
     tr->head = NULL;
     tr->tail = NULL;
     tr->committed = offset;
+    tr->committed_hash = 0;
+    tr->committed_len = 0;
     tr->issued = offset;
     tr->outstanding = 0;
     tr->on_commit = on_commit;
@@ -37,12 +39,20 @@ void lsh_tracker_release(struct lsh_tracker *tr)
 
 struct lsh_ticket *lsh_tracker_issue(struct lsh_tracker *tr, uint64_t end)
 {
+    return lsh_tracker_issue_at(tr, end, 0, 0);
+}
+
+struct lsh_ticket *lsh_tracker_issue_at(struct lsh_tracker *tr, uint64_t end,
+                                        uint32_t end_len, uint64_t end_hash)
+{
     struct lsh_ticket *t = lsh_malloc(sizeof(*t));
 
     assert(end >= tr->issued);
     t->next = NULL;
     t->tracker = tr;
     t->end = end;
+    t->end_len = end_len;
+    t->end_hash = end_hash;
     t->holds = 1;
     if (tr->tail != NULL) {
         tr->tail->next = t;
@@ -75,6 +85,8 @@ static bool lsh_tracker_advance(struct lsh_tracker *tr)
             tr->tail = NULL;
         }
         tr->committed = t->end;
+        tr->committed_len = t->end_len;
+        tr->committed_hash = t->end_hash;
         tr->outstanding--;
         free(t);
         moved = true;

@@ -24,7 +24,9 @@ struct lsh_tracker;
 struct lsh_ticket {
     struct lsh_ticket  *next;
     struct lsh_tracker *tracker;
-    uint64_t            end; /* source offset after the covered bytes */
+    uint64_t            end;      /* source offset after the covered bytes */
+    uint64_t            end_hash; /* of the end_len bytes before end */
+    uint32_t            end_len;
     uint32_t            holds;
 };
 
@@ -33,8 +35,10 @@ typedef void (*lsh_commit_cb)(struct lsh_tracker *tr, void *data);
 struct lsh_tracker {
     struct lsh_ticket *head; /* oldest unreleased ticket */
     struct lsh_ticket *tail;
-    uint64_t           committed; /* all bytes before this are delivered */
-    uint64_t           issued;    /* end of the newest ticket */
+    uint64_t           committed;      /* all bytes before this are delivered */
+    uint64_t           committed_hash; /* end_hash of the last ticket popped */
+    uint32_t           committed_len;  /* its end_len */
+    uint64_t           issued;         /* end of the newest ticket */
     size_t             outstanding;
     lsh_commit_cb      on_commit; /* optional, after committed moves */
     void              *data;
@@ -55,6 +59,14 @@ void lsh_tracker_release(struct lsh_tracker *tr);
  * be below the previous ticket's end.
  */
 struct lsh_ticket *lsh_tracker_issue(struct lsh_tracker *tr, uint64_t end);
+
+/*
+ * The same, with the hash of the end_len bytes just before end, which the
+ * tracker hands on as committed_hash once the ticket commits (checkpoints
+ * keep it to recognise the file's content at the offset).
+ */
+struct lsh_ticket *lsh_tracker_issue_at(struct lsh_tracker *tr, uint64_t end,
+                                        uint32_t end_len, uint64_t end_hash);
 
 /* True when no ticket is outstanding. */
 static inline bool lsh_tracker_idle(const struct lsh_tracker *tr)

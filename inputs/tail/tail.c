@@ -173,8 +173,11 @@ bool in_tail_wanted(const struct in_tail *t, const char *path)
         return false;
     }
     base = base ? base + 1 : path;
-    /* runtimes compress rotated logs; those are done */
-    if (c->format != LSH_CTR_RAW && fnmatch("*.gz", base, 0) == 0) {
+    /*
+     * Compressed rotations are not text to follow; one that holds the
+     * unread rest of a checkpointed file is read by recovery instead.
+     */
+    if (fnmatch("*.gz", base, 0) == 0) {
         return false;
     }
     for (i = 0; i < c->exclude.n; i++) {
@@ -234,6 +237,22 @@ static struct in_tail_file *in_tail_dequeue(struct in_tail *t)
         f->queued = false;
     }
     return f;
+}
+
+void in_tail_dequeue_file(struct in_tail *t, struct in_tail_file *f)
+{
+    struct in_tail_file **pp;
+
+    for (pp = &t->qhead; *pp != NULL; pp = &(*pp)->qnext) {
+        if (*pp == f) {
+            *pp = f->qnext;
+            if (t->qtail == &f->qnext) {
+                t->qtail = pp;
+            }
+            f->queued = false;
+            return;
+        }
+    }
 }
 
 /* Puts f back first in line (the pipeline was full). */
@@ -357,6 +376,7 @@ static void in_tail_stop(struct lsh_instance *ins)
     }
     t->stopped = true;
     lsh_timer_stop(ins->loop, &t->poll_timer);
+    in_tail_retry_pause(t);
     if (t->ifd >= 0) {
         lsh_io_stop(ins->loop, &t->io);
     }
@@ -380,6 +400,7 @@ static void in_tail_exit(struct lsh_instance *ins)
     while (t->all != NULL) {
         in_tail_file_free(t->all);
     }
+    in_tail_retry_stop(t);
     c = &t->c;
     lsh_ins_info(
         ins,

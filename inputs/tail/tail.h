@@ -14,12 +14,17 @@
  * tail_glob.c   glob patterns: compiling and matching, ** included
  * tail_watch.c  inotify: directories, symlink targets, event dispatch
  * tail_file.c   one file: open, identity, read, rotate, delete, close
+ * tail_recover.c at start-up: files rotated, copied or compressed while
+ *               logship was down, found by content and read to their end
+ * tail_retry.c  what failed for want of a resource (descriptors, inotify
+ *               watches): tried again on a timer, with backoff
  */
 #ifndef IN_TAIL_H
 #define IN_TAIL_H
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <zlib.h>
 
 #include "ckpt.h"
 #include "hmap.h"
@@ -82,6 +87,7 @@ struct in_tail_file {
     bool                 flush_due; /* multiline flush_after passed */
     bool                 close_due; /* rotate_wait passed */
     bool                 queued;    /* in the ready queue */
+    bool                 unwatched; /* no inotify watch: polled (retry) */
     struct in_tail_file *qnext;     /* ready queue */
     struct in_tail_file *lnext;     /* t->all */
     struct in_tail_file *lprev;
@@ -90,11 +96,14 @@ struct in_tail_file {
     struct lsh_timer     ml_timer;
     struct lsh_reader    reader;
     struct lsh_ckpt_entry
-        *ckpt; /* its checkpoint, if the pipeline keeps them */
+          *ckpt; /* its checkpoint, if the pipeline keeps them */
+    gzFile gz;   /* a compressed rotation being recovered, else NULL */
     /* Kubernetes names from the file name, set on its records */
     struct lsh_field k8s[4];
     char            *k8s_text;
 };
+
+struct in_tail_retry;
 
 /* A watched directory: where globs may match, or a symlink's target. */
 struct in_tail_dir {
@@ -120,6 +129,11 @@ struct in_tail_counters {
     uint64_t truncations;
     uint64_t overflows;
     uint64_t watch_errors;
+    uint64_t open_errors;        /* opens that failed for want of a resource */
+    uint64_t followed_elsewhere; /* files another input follows already */
+    uint64_t recovered;          /* rotated while down, read to the end */
+    uint64_t recovered_gz;       /* of them, from a compressed file */
+    uint64_t cut;                /* incomplete lines emitted at truncation */
     /* lines, summed over files (added in when a file is freed) */
     uint64_t lines;
     uint64_t truncated;
@@ -160,6 +174,8 @@ struct in_tail {
     struct lsh_ckpt           *ckpt;
     uint32_t                   moved_cookie; /* of the last IN_MOVED_FROM */
     char                      *moved_from;   /* its path, if wanted */
+    struct lsh_hmap            gone;  /* while starting: unclaimed paths */
+    struct in_tail_retry      *retry; /* tail_retry.c */
     bool                       stopped;
     struct in_tail_counters    c;
 };
@@ -176,17 +192,62 @@ bool in_tail_glob_dir_may_match(const struct in_tail_glob *g, const char *dir);
 bool in_tail_wanted(const struct in_tail *t, const char *path);
 bool in_tail_wanted_dir(const struct in_tail *t, const char *dir);
 void in_tail_enqueue(struct in_tail *t, struct in_tail_file *f);
+void in_tail_dequeue_file(struct in_tail *t, struct in_tail_file *f);
 
 /* tail_watch.c */
 int  in_tail_watch_start(struct in_tail *t);
 void in_tail_watch_stop(struct in_tail *t);
 void in_tail_rescan(struct in_tail *t);
 void in_tail_path_check(struct in_tail *t, const char *path);
+/* Watches directory path and looks at what is in it. */
+void in_tail_watch_dir(struct in_tail *t, const char *path);
 void in_tail_moved_away(struct in_tail *t, const char *from, const char *to);
 void in_tail_link_forget(struct in_tail *t, const char *path);
+/* Where symlink path points (absolute; the target may be missing). */
+bool in_tail_link_target(const char *path, char *out);
+
+/* tail_recover.c */
+void in_tail_recover(struct in_tail *t);
+/* While starting: the paths of checkpointed files no input claimed yet */
+void in_tail_gone_begin(struct in_tail *t);
+bool in_tail_gone_has(const struct in_tail *t, const char *path);
+void in_tail_gone_end(struct in_tail *t);
+/*
+ * f was truncated: if a copy of its old content with more than was read
+ * sits beside it (copytruncate), reads the copy's rest.  True if so.
+ */
+bool in_tail_follow_copy(struct in_tail_file *f);
+/* Where a file found by recovery comes from, and where it starts. */
+struct in_tail_origin {
+    const char            *path;  /* the logical path its records carry */
+    int                    fd;    /* a plain file, or -1 */
+    gzFile                 gz;    /* or a gzip stream, positioned at start */
+    const struct stat     *st;    /* of the file (the .gz file for gz) */
+    struct lsh_ckpt_entry *entry; /* resume from it; NULL: a new entry: */
+    uint64_t               start;
+    uint32_t               fp_len; /* its content's fingerprint */
+    uint64_t               fp_hash;
+    uint32_t               end_len; /* what precedes start */
+    uint64_t               end_hash;
+};
+
+/* Reads such a file as a rotated one, to its end (taking fd or gz). */
+struct in_tail_file *in_tail_file_resume(struct in_tail              *t,
+                                         const struct in_tail_origin *o);
+
+/* tail_retry.c */
+void in_tail_retry_pause(struct in_tail *t); /* at shutdown */
+void in_tail_retry_stop(struct in_tail *t);  /* frees everything */
+/* Opening path failed with err (EMFILE, ENFILE, ENOMEM): try again. */
+void in_tail_retry_open(struct in_tail *t, const char *path, int err);
+/* Watching directory path failed with err: try again, rescan it meanwhile */
+void in_tail_retry_dir(struct in_tail *t, const char *path, int err);
+/* f has no watch (err): poll it and try again. */
+void in_tail_retry_file(struct in_tail_file *f, int err);
+void in_tail_retry_forget_file(struct in_tail_file *f);
+bool in_tail_retry_resource(int err); /* a shortage, not a bad path */
 
 /* tail_file.c */
-void in_tail_recover(struct in_tail *t);
 /*
  * Follows the file open on fd (taking the descriptor) with records
  * carrying path.  attach: it is at path now; otherwise it was already
@@ -199,8 +260,14 @@ struct in_tail_file *in_tail_file_by_id(struct in_tail *t, dev_t dev,
                                         ino_t ino);
 struct in_tail_file *in_tail_file_by_path(struct in_tail *t, const char *path);
 struct in_tail_file *in_tail_file_by_wd(struct in_tail *t, int wd);
-void   in_tail_file_attach(struct in_tail_file *f, const char *path);
-int    in_tail_open(const char *path);
+void in_tail_file_attach(struct in_tail_file *f, const char *path);
+int  in_tail_open(const char *path);
+/* The file of another input of this pipeline following (dev, ino), if any */
+struct in_tail_file *in_tail_followed_elsewhere(struct in_tail *t, dev_t dev,
+                                                ino_t ino);
+void                 in_tail_file_watch(struct in_tail_file *f);
+/* Does the file on fd hold e's content up to e's offset? */
+bool   in_tail_content_is(int fd, off_t size, const struct lsh_ckpt_entry *e);
 size_t in_tail_k8s_fields(const char *path, struct lsh_field *out, char **text);
 void   in_tail_file_detach(struct in_tail_file *f);
 void   in_tail_file_event(struct in_tail_file *f, uint32_t mask);

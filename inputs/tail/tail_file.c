@@ -118,8 +118,9 @@ static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
 
 static off_t in_tail_tail_offset(int fd, off_t size);
 
-/* Do the first len bytes of fd hash to hash? */
-static bool in_tail_fp_matches(int fd, uint32_t len, uint64_t hash)
+/* Do the len bytes of fd at off hash to hash? */
+static bool in_tail_range_matches(int fd, uint64_t off, uint32_t len,
+                                  uint64_t hash)
 {
     char    buf[IN_TAIL_FP_BYTES];
     ssize_t n;
@@ -127,66 +128,110 @@ static bool in_tail_fp_matches(int fd, uint32_t len, uint64_t hash)
     if (len > sizeof(buf)) {
         return false;
     }
-    n = pread(fd, buf, len, 0);
+    n = pread(fd, buf, len, (off_t)off);
     return n == (ssize_t)len && lsh_hash_bytes(buf, len) == hash;
 }
 
+bool in_tail_content_is(int fd, off_t size, const struct lsh_ckpt_entry *e)
+{
+    if ((e->flags & LSH_CKPT_GZ) || e->offset > (uint64_t)size ||
+        !in_tail_range_matches(fd, 0, e->fp_len, e->fp_hash)) {
+        return false;
+    }
+    return e->end_len == 0 || in_tail_range_matches(fd, e->offset - e->end_len,
+                                                    e->end_len, e->end_hash);
+}
+
+struct in_tail_file *in_tail_followed_elsewhere(struct in_tail *t, dev_t dev,
+                                                ino_t ino)
+{
+    struct lsh_ckpt_entry *e;
+
+    if (t->ckpt == NULL) {
+        return NULL;
+    }
+    for (e = lsh_ckpt_first(t->ckpt, (uint64_t)dev, (uint64_t)ino); e != NULL;
+         e = lsh_ckpt_next(t->ckpt, e)) {
+        struct in_tail_file *o = e->owner;
+
+        /* every owner in a pipeline's store is a tail file */
+        if (o != NULL && o->tail != t && o->state != IN_TAIL_CLOSED &&
+            o->gz == NULL) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* Claims e for f, which resumes at e's offset. */
+static off_t in_tail_file_claim(struct in_tail_file   *f,
+                                struct lsh_ckpt_entry *e, const char *path)
+{
+    struct in_tail *t = f->tail;
+
+    lsh_ckpt_claim(t->ckpt, e, f);
+    lsh_ckpt_set_path(t->ckpt, e, path);
+    lsh_ckpt_set_fp(t->ckpt, e, f->fp_len, f->fp_hash);
+    f->ckpt = e;
+    lsh_ins_info(t->ins, "'%s': resuming at offset %llu", path,
+                 (unsigned long long)e->offset);
+    return (off_t)e->offset;
+}
+
 /*
- * Where a newly opened file starts: its checkpoint if the pipeline has one
- * for this file (same device, inode and first bytes), else read_from for
- * files found at start-up, else its first byte.  Claims or creates the
- * checkpoint entry.
+ * Where a newly opened file starts: at its checkpoint if the pipeline has
+ * one for this very content (same device and inode, same first bytes,
+ * and the same bytes just before the offset), else at read_from for
+ * files found at start-up, else at its first byte.  Claims or creates the
+ * checkpoint entry.  An entry for the inode with other content is left
+ * alone: it belongs to a file that is gone (its inode reused) or changed
+ * while logship was down, whose rest recovery may still find.
  */
 static off_t in_tail_file_start(struct in_tail_file *f, const char *path,
                                 const struct stat *st)
 {
     struct in_tail        *t = f->tail;
-    struct lsh_ckpt_entry *e = NULL;
-    off_t                  start = -1;
+    struct lsh_ckpt_entry *e;
+    struct lsh_ckpt_entry *other = NULL;
+    off_t                  start = 0;
 
-    if (t->ckpt != NULL) {
-        e = lsh_ckpt_find(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino);
+    if (t->ckpt == NULL) {
+        return t->starting && t->conf->read_from == IN_TAIL_TAIL
+                   ? in_tail_tail_offset(f->fd, st->st_size)
+                   : 0;
     }
-    if (e != NULL && !e->claimed &&
-        in_tail_fp_matches(f->fd, e->fp_len, e->fp_hash)) {
-        if (e->offset > (uint64_t)st->st_size) {
-            lsh_ins_warn(t->ins,
-                         "'%s' is shorter than its checkpoint (%llu > %lld): "
-                         "truncated while logship was down; reading it from "
-                         "the start",
-                         path, (unsigned long long)e->offset,
-                         (long long)st->st_size);
-            start = 0;
-        } else {
-            start = (off_t)e->offset;
-            lsh_ins_info(t->ins, "'%s': resuming at offset %lld", path,
-                         (long long)start);
+    for (e = lsh_ckpt_first(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino);
+         e != NULL; e = lsh_ckpt_next(t->ckpt, e)) {
+        if (e->owner != NULL || (e->flags & LSH_CKPT_GZ)) {
+            continue; /* another file's, still followed */
         }
-        e->claimed = true;
-        lsh_ckpt_set_offset(t->ckpt, e, (uint64_t)start);
-        lsh_ckpt_set_path(t->ckpt, e, path);
-    } else if (e != NULL && !e->claimed) {
+        if (in_tail_content_is(f->fd, st->st_size, e)) {
+            return in_tail_file_claim(f, e, path);
+        }
+        other = e;
+    }
+    if (other != NULL &&
+        in_tail_range_matches(f->fd, 0, other->fp_len, other->fp_hash)) {
+        lsh_ins_warn(t->ins,
+                     "'%s' was truncated or rewritten while logship was down "
+                     "(checkpoint at %llu, size %lld): reading it from the "
+                     "start",
+                     path, (unsigned long long)other->offset,
+                     (long long)st->st_size);
+    } else if (other != NULL) {
         lsh_ins_info(t->ins,
                      "'%s' has the inode of '%s' in the checkpoint but other "
                      "content: a new file, read from its start",
-                     path, e->path);
-        lsh_ckpt_remove(t->ckpt, e);
-        e = NULL;
-    } else {
-        e = NULL;
+                     path, other->path);
+    } else if (t->starting && t->conf->read_from == IN_TAIL_TAIL &&
+               !in_tail_gone_has(t, path)) {
+        /* (a file at the path of one that went while logship was down
+           follows it: it is read whole) */
+        start = in_tail_tail_offset(f->fd, st->st_size);
     }
-    if (start < 0) {
-        start = 0;
-        if (t->starting && t->conf->read_from == IN_TAIL_TAIL) {
-            start = in_tail_tail_offset(f->fd, st->st_size);
-        }
-    }
-    if (e == NULL && t->ckpt != NULL) {
-        e = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, f->fp_len,
-                         f->fp_hash, path, (uint64_t)start);
-        lsh_input_ckpt_soon(t->ins);
-    }
-    f->ckpt = e;
+    f->ckpt = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, 0,
+                           f->fp_len, f->fp_hash, path, (uint64_t)start, f);
+    lsh_input_ckpt_soon(t->ins);
     return start;
 }
 
@@ -220,16 +265,20 @@ static off_t in_tail_tail_offset(int fd, off_t size)
 static void in_tail_file_committed(struct lsh_reader *r, void *data)
 {
     struct in_tail_file *f = data;
+    uint32_t             end_len;
+    uint64_t             end_hash;
 
     if (f->ckpt != NULL) {
-        lsh_ckpt_set_offset(f->tail->ckpt, f->ckpt, lsh_reader_committed(r));
+        lsh_reader_committed_end(r, &end_len, &end_hash);
+        lsh_ckpt_set_offset(f->tail->ckpt, f->ckpt, lsh_reader_committed(r),
+                            end_len, end_hash);
     }
     if (f->state == IN_TAIL_CLOSED && lsh_reader_idle(&f->reader)) {
         in_tail_file_free(f);
     }
 }
 
-static void in_tail_file_watch(struct in_tail_file *f)
+void in_tail_file_watch(struct in_tail_file *f)
 {
     char proc[64];
 
@@ -240,16 +289,14 @@ static void in_tail_file_watch(struct in_tail_file *f)
         f->wd = inotify_add_watch(f->tail->ifd, f->path, IN_TAIL_FILE_MASK);
     }
     if (f->wd < 0) {
-        lsh_log(f->tail->c.watch_errors++ == 0 ? LSH_LOG_ERROR : LSH_LOG_DEBUG,
-                f->tail->ins->name,
-                "cannot watch '%s': %s%s; appends are seen only with "
-                "poll_interval",
-                f->path, strerror(errno),
-                errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
+        in_tail_retry_file(f, errno); /* polled until a watch can be had */
         return;
     }
     lsh_hmap_insert(&f->tail->files_by_wd, &f->by_wd,
                     lsh_hash_u64((uint64_t)f->wd));
+    if (f->unwatched) {
+        in_tail_retry_forget_file(f);
+    }
 }
 
 static void in_tail_rotate_timer(struct lsh_timer *tm);
@@ -269,133 +316,6 @@ int in_tail_open(const char *path)
     return fd;
 }
 
-static const char *const in_tail_k8s_names[] = {
-    "k8s_pod", "k8s_namespace", "k8s_container", "container_id", "k8s_pod_uid"};
-
-/* Points out[i] at the i-th name and value; s holds the values. */
-static void in_tail_k8s_set(struct lsh_field *out, const int *names,
-                            const char *s, const size_t *off, const size_t *len)
-{
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        const char *name = in_tail_k8s_names[names[i]];
-
-        out[i].name = lsh_str_make(name, strlen(name));
-        out[i].v = lsh_value_str(lsh_str_make(s + off[i], len[i]));
-    }
-}
-
-/*
- * /var/log/containers/<pod>_<namespace>_<container>-<id>.log: pod and
- * namespace names cannot hold '_' (DNS names), nor can container names;
- * the id is the runtime's (64 hex digits).
- */
-static size_t in_tail_k8s_link(const char *base, struct lsh_field *out,
-                               char **text)
-{
-    static const int names[4] = {0, 1, 2, 3};
-    const char      *end = base + strlen(base);
-    const char      *u1;
-    const char      *u2;
-    const char      *dash;
-    size_t           off[4];
-    size_t           len[4];
-
-    if (end - base < 4 || strcmp(end - 4, ".log") != 0) {
-        return 0;
-    }
-    end -= 4;
-    u1 = memchr(base, '_', (size_t)(end - base));
-    u2 = u1 != NULL ? memchr(u1 + 1, '_', (size_t)(end - u1 - 1)) : NULL;
-    if (u2 == NULL || memchr(u2 + 1, '_', (size_t)(end - u2 - 1)) != NULL) {
-        return 0;
-    }
-    dash = end;
-    while (dash > u2 + 1 && dash[-1] != '-') {
-        dash--;
-    }
-    if (u1 == base || u2 == u1 + 1 || dash <= u2 + 2 || dash == end) {
-        return 0; /* an empty part, or no '-<id>' */
-    }
-    off[0] = 0;
-    len[0] = (size_t)(u1 - base);
-    off[1] = (size_t)(u1 + 1 - base);
-    len[1] = (size_t)(u2 - u1 - 1);
-    off[2] = (size_t)(u2 + 1 - base);
-    len[2] = (size_t)(dash - 1 - u2 - 1);
-    off[3] = (size_t)(dash - base);
-    len[3] = (size_t)(end - dash);
-    *text = lsh_strndup(base, (size_t)(end - base));
-    in_tail_k8s_set(out, names, *text, off, len);
-    return 4;
-}
-
-/*
- * /var/log/pods/<namespace>_<pod>_<uid>/<container>/<N>.log, or a
- * rotated <N>.log.<suffix>: what the symlinks point to.
- */
-static size_t in_tail_k8s_pods(const char *path, const char *base,
-                               struct lsh_field *out, char **text)
-{
-    static const int names[4] = {1, 0, 4, 2};
-    const char      *cdir;
-    const char      *pdir;
-    const char      *p = base;
-    const char      *u1;
-    const char      *u2;
-    size_t           off[4];
-    size_t           len[4];
-    size_t           plen;
-
-    while (*p >= '0' && *p <= '9') {
-        p++;
-    }
-    if (p == base || strncmp(p, ".log", 4) != 0 ||
-        (p[4] != '\0' && p[4] != '.')) {
-        return 0;
-    }
-    /* base - 1 is the '/' before N.log; find the two directories above */
-    for (cdir = base - 1; cdir > path && cdir[-1] != '/'; cdir--) {
-    }
-    if (cdir <= path + 1 || cdir == base - 1) {
-        return 0;
-    }
-    for (pdir = cdir - 1; pdir > path && pdir[-1] != '/'; pdir--) {
-    }
-    plen = (size_t)(cdir - 1 - pdir);
-    u1 = memchr(pdir, '_', plen);
-    u2 = u1 != NULL ? memchr(u1 + 1, '_', (size_t)(cdir - 1 - u1 - 1)) : NULL;
-    if (u2 == NULL || u1 == pdir || u2 == u1 + 1 || u2 + 1 == cdir - 1) {
-        return 0;
-    }
-    off[0] = 0; /* namespace */
-    len[0] = (size_t)(u1 - pdir);
-    off[1] = (size_t)(u1 + 1 - pdir); /* pod */
-    len[1] = (size_t)(u2 - u1 - 1);
-    off[2] = (size_t)(u2 + 1 - pdir); /* uid */
-    len[2] = (size_t)(cdir - 1 - u2 - 1);
-    off[3] = (size_t)(cdir - pdir); /* container */
-    len[3] = (size_t)(base - 1 - cdir);
-    *text = lsh_strndup(pdir, (size_t)(base - 1 - pdir));
-    in_tail_k8s_set(out, names, *text, off, len);
-    return 4;
-}
-
-size_t in_tail_k8s_fields(const char *path, struct lsh_field *out, char **text)
-{
-    const char *base = strrchr(path, '/');
-    size_t      n;
-
-    *text = NULL;
-    base = base != NULL ? base + 1 : path;
-    n = in_tail_k8s_link(base, out, text);
-    if (n == 0 && base > path + 1) {
-        n = in_tail_k8s_pods(path, base, out, text);
-    }
-    return n;
-}
-
 /* Sets the fields its name gives every record of f (container logs). */
 static void in_tail_file_names(struct in_tail_file *f)
 {
@@ -413,14 +333,11 @@ static void in_tail_file_names(struct in_tail_file *f)
     f->reader.nfields = n;
 }
 
-struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
-                                       int fd, const struct stat *st,
-                                       bool attach)
+/* The parts every followed file shares. */
+static struct in_tail_file *in_tail_file_new(struct in_tail *t, int fd,
+                                             const struct stat *st)
 {
-    const struct in_tail_conf *c = t->conf;
-    struct in_tail_file       *f = lsh_calloc(1, sizeof(*f));
-    struct lsh_reader_opts     ro;
-    off_t                      start = 0;
+    struct in_tail_file *f = lsh_calloc(1, sizeof(*f));
 
     f->tail = t;
     f->fd = fd;
@@ -428,42 +345,124 @@ struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
     f->dev = st->st_dev;
     f->ino = st->st_ino;
     f->state = IN_TAIL_ACTIVE;
-    in_tail_file_fingerprint(f, st->st_size);
-    start = in_tail_file_start(f, path, st);
-    if (start > 0 && lseek(fd, start, SEEK_SET) < 0) {
-        start = 0;
-    }
-    memset(&ro, 0, sizeof(ro));
-    ro.max_line = (size_t)c->max_line_bytes;
-    ro.on_long = c->on_long_line;
-    ro.strip_cr = c->strip_cr;
-    ro.ml = c->multiline;
-    ro.ctr = c->format != LSH_CTR_RAW ? &t->ctr : NULL;
-    ro.on_commit = in_tail_file_committed;
-    ro.data = f;
-    lsh_reader_init(&f->reader, (uint64_t)start, &ro);
-    lsh_hmap_insert(&t->files_by_id, &f->by_id,
-                    in_tail_id_hash(f->dev, f->ino));
     f->lnext = t->all;
     if (t->all != NULL) {
         t->all->lprev = f;
     }
     t->all = f;
+    return f;
+}
+
+/* Starts f's reader at start, where end_hash says what precedes it. */
+static void in_tail_file_reader(struct in_tail_file *f, off_t start,
+                                uint32_t end_len, uint64_t end_hash)
+{
+    const struct in_tail_conf *c = f->tail->conf;
+    struct lsh_reader_opts     ro;
+
+    memset(&ro, 0, sizeof(ro));
+    ro.max_line = (size_t)c->max_line_bytes;
+    ro.on_long = c->on_long_line;
+    ro.strip_cr = c->strip_cr;
+    ro.ml = c->multiline;
+    ro.ctr = c->format != LSH_CTR_RAW ? &f->tail->ctr : NULL;
+    ro.on_commit = in_tail_file_committed;
+    ro.data = f;
+    ro.end_len = end_len;
+    ro.end_hash = end_hash;
+    lsh_reader_init(&f->reader, (uint64_t)start, &ro);
+}
+
+/* Reads f as a file renamed away: until rotate_wait after its last write. */
+static void in_tail_file_rotated(struct in_tail_file *f, const char *path)
+{
+    struct in_tail *t = f->tail;
+
+    f->path = lsh_strdup(path);
+    f->path_len = strlen(path);
+    in_tail_file_names(f);
+    f->state = IN_TAIL_ROTATED;
+    f->last_write = lsh_now_mono_ns();
+    lsh_timer_start(t->ins->loop, &f->rotate_timer, t->conf->rotate_wait_ms, 0,
+                    in_tail_rotate_timer, f);
+}
+
+struct in_tail_file *in_tail_file_open(struct in_tail *t, const char *path,
+                                       int fd, const struct stat *st,
+                                       bool attach)
+{
+    struct in_tail_file *f = in_tail_file_new(t, fd, st);
+    off_t                start;
+
+    in_tail_file_fingerprint(f, st->st_size);
+    start = in_tail_file_start(f, path, st);
+    if (start > 0 && lseek(fd, start, SEEK_SET) < 0) {
+        start = 0;
+    }
+    if (f->ckpt != NULL && (off_t)f->ckpt->offset == start) {
+        in_tail_file_reader(f, start, f->ckpt->end_len, f->ckpt->end_hash);
+    } else {
+        in_tail_file_reader(f, start, 0, 0);
+    }
+    lsh_hmap_insert(&t->files_by_id, &f->by_id,
+                    in_tail_id_hash(f->dev, f->ino));
     if (attach) {
         in_tail_file_attach(f, path);
     } else {
-        f->path = lsh_strdup(path);
-        f->path_len = strlen(path);
-        in_tail_file_names(f);
-        f->state = IN_TAIL_ROTATED;
-        f->last_write = lsh_now_mono_ns();
-        lsh_timer_start(t->ins->loop, &f->rotate_timer, c->rotate_wait_ms, 0,
-                        in_tail_rotate_timer, f);
+        in_tail_file_rotated(f, path);
     }
     in_tail_file_watch(f);
     t->c.files_opened++;
     lsh_ins_info(t->ins, "following '%s'%s from offset %lld", path,
                  attach ? "" : " (already rotated)", (long long)start);
+    f->readable = true;
+    in_tail_enqueue(t, f);
+    return f;
+}
+
+struct in_tail_file *in_tail_file_resume(struct in_tail              *t,
+                                         const struct in_tail_origin *o)
+{
+    struct in_tail_file   *f = in_tail_file_new(t, o->fd, o->st);
+    struct lsh_ckpt_entry *e = o->entry;
+    off_t                  start = (off_t)o->start;
+
+    f->gz = o->gz;
+    f->fp_len = o->fp_len;
+    f->fp_hash = o->fp_hash;
+    if (e != NULL) {
+        lsh_ckpt_claim(t->ckpt, e, f);
+        start = (off_t)e->offset;
+        in_tail_file_reader(f, start, e->end_len, e->end_hash);
+    } else {
+        if (t->ckpt != NULL) {
+            e = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino,
+                             o->gz != NULL ? LSH_CKPT_GZ : 0, f->fp_len,
+                             f->fp_hash, o->path, (uint64_t)start, f);
+            lsh_input_ckpt_soon(t->ins);
+        }
+        in_tail_file_reader(f, start, o->end_len, o->end_hash);
+    }
+    f->ckpt = e;
+    if (o->gz == NULL) {
+        f->fp_len = 0; /* fingerprint what it has */
+        in_tail_file_fingerprint(f, o->st->st_size);
+        if (lseek(f->fd, start, SEEK_SET) < 0) {
+            lsh_ins_warn(t->ins, "lseek: %s", strerror(errno));
+        }
+        lsh_hmap_insert(&t->files_by_id, &f->by_id,
+                        in_tail_id_hash(f->dev, f->ino));
+        in_tail_file_rotated(f, o->path);
+        in_tail_file_watch(f);
+    } else {
+        /* a compressed file is complete: read it to its end and close */
+        f->path = lsh_strdup(o->path);
+        f->path_len = strlen(o->path);
+        in_tail_file_names(f);
+        f->state = IN_TAIL_ROTATED;
+        f->close_due = true;
+    }
+    t->c.files_opened++;
     f->readable = true;
     in_tail_enqueue(t, f);
     return f;
@@ -634,16 +633,30 @@ static int in_tail_file_close(struct in_tail_file *f)
         lsh_hmap_remove(&t->files_by_wd, &f->by_wd);
         f->wd = -1;
     }
+    if (f->unwatched) {
+        in_tail_retry_forget_file(f);
+    }
     if (f->attached) {
         lsh_hmap_remove(&t->files_by_path, &f->by_path);
         f->attached = false;
     }
-    lsh_hmap_remove(&t->files_by_id, &f->by_id);
-    close(f->fd);
+    if (f->gz != NULL) {
+        gzclose(f->gz);
+        f->gz = NULL;
+        lsh_ins_info(t->ins,
+                     "read the compressed rotation of '%s' to its end "
+                     "(%llu bytes)",
+                     f->path,
+                     (unsigned long long)lsh_reader_read_offset(&f->reader));
+    } else {
+        lsh_hmap_remove(&t->files_by_id, &f->by_id);
+        close(f->fd);
+        lsh_ins_info(t->ins, "closed %s file '%s' after %llu bytes",
+                     f->state == IN_TAIL_DELETED ? "deleted" : "rotated",
+                     f->path,
+                     (unsigned long long)lsh_reader_read_offset(&f->reader));
+    }
     f->fd = -1;
-    lsh_ins_info(t->ins, "closed %s file '%s' after %llu bytes",
-                 f->state == IN_TAIL_DELETED ? "deleted" : "rotated", f->path,
-                 (unsigned long long)lsh_reader_read_offset(&f->reader));
     f->state = IN_TAIL_CLOSED;
     t->c.files_closed++;
     if (lsh_reader_idle(&f->reader)) {
@@ -670,14 +683,25 @@ static bool in_tail_file_rewritten(struct in_tail_file *f)
                       lsh_hash_fast(buf, (size_t)n) != f->fp_quick);
 }
 
-/* The file is shorter than what was read, or its start changed. */
+/*
+ * The file is shorter than what was read, or its start changed.  Its old
+ * content is finished with: a copy of it beside the file (copytruncate)
+ * is read from where this one stopped; without one, an incomplete last
+ * line is emitted as it is (flagged truncated), as nothing will complete
+ * it.  Then the file is read again from the start.
+ */
 static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
 {
     struct in_tail *t = f->tail;
     int             rc = LSH_OK;
+    bool            copy = in_tail_follow_copy(f);
 
-    if (lsh_reader_pending(&f->reader)) {
+    if (copy) {
+        /* the copy holds the incomplete line, whole: drop ours */
+        lsh_buf_reset(&f->reader.partial);
         rc = lsh_reader_flush_all(&f->reader, t->ins, in_tail_file_path(f));
+    } else {
+        rc = lsh_reader_cut(&f->reader, t->ins, in_tail_file_path(f));
     }
     t->c.truncations++;
     lsh_ins_warn(t->ins,
@@ -691,9 +715,38 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
     in_tail_file_fingerprint(f, size);
     if (f->ckpt != NULL) {
         /* the old offset means nothing in the new content */
-        lsh_ckpt_set_offset(t->ckpt, f->ckpt, 0);
+        lsh_ckpt_set_offset(t->ckpt, f->ckpt, 0, 0, 0);
     }
     return rc;
+}
+
+static ssize_t in_tail_gz_read(void *src, void *buf, size_t n)
+{
+    struct in_tail_file *f = src;
+    int got = gzread(f->gz, buf, (unsigned)LSH_MIN(n, 1u << 30));
+    int zerr;
+
+    if (got < 0) {
+        lsh_ins_error(f->tail->ins,
+                      "compressed rotation of '%s': %s; the rest of it "
+                      "cannot be read",
+                      f->path, gzerror(f->gz, &zerr));
+        errno = EIO;
+    }
+    return got;
+}
+
+/* One read of f: from its descriptor, or from its gzip stream. */
+static ssize_t in_tail_file_read1(struct in_tail_file *f, size_t chunk, int *rc)
+{
+    struct in_tail *t = f->tail;
+
+    if (f->gz != NULL) {
+        return lsh_reader_read_from(&f->reader, t->ins, in_tail_gz_read, f,
+                                    chunk, in_tail_file_path(f), rc);
+    }
+    return lsh_reader_read(&f->reader, t->ins, f->fd, chunk,
+                           in_tail_file_path(f), rc);
 }
 
 static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
@@ -710,7 +763,7 @@ static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
      * the first bytes, and the read.  The size is asked only when there
      * is nothing at the read offset (was the file cut below it?).
      */
-    if (in_tail_file_rewritten(f)) {
+    if (f->gz == NULL && in_tail_file_rewritten(f)) {
         rc = in_tail_file_truncated(f, fstat(f->fd, &st) == 0 ? st.st_size
                                                               : (off_t)0);
     }
@@ -721,14 +774,16 @@ static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
             rc = LSH_EAGAIN;
             break;
         }
-        n = lsh_reader_read(&f->reader, t->ins, f->fd, chunk,
-                            in_tail_file_path(f), &rc);
+        n = in_tail_file_read1(f, chunk, &rc);
         if (n < 0) {
-            lsh_ins_error(t->ins, "read '%s': %s", f->path, strerror(errno));
+            if (f->gz == NULL) {
+                lsh_ins_error(t->ins, "read '%s': %s", f->path,
+                              strerror(errno));
+            }
             f->readable = false;
             break;
         }
-        if (n == 0 && first && fstat(f->fd, &st) == 0 &&
+        if (n == 0 && first && f->gz == NULL && fstat(f->fd, &st) == 0 &&
             (uint64_t)st.st_size < lsh_reader_read_offset(&f->reader)) {
             first = false;
             rc = in_tail_file_truncated(f, st.st_size);
@@ -741,7 +796,7 @@ static int in_tail_file_read(struct in_tail_file *f, size_t *budget)
         got = got || n > 0;
         *budget -= LSH_MIN(*budget, (size_t)n);
     }
-    if (f->fp_len < IN_TAIL_FP_BYTES &&
+    if (f->gz == NULL && f->fp_len < IN_TAIL_FP_BYTES &&
         lsh_reader_read_offset(&f->reader) > f->fp_len) {
         /* a short file grew: fingerprint what it has now */
         in_tail_file_fingerprint(f, (off_t)lsh_reader_read_offset(&f->reader));
@@ -790,7 +845,7 @@ void in_tail_file_free(struct in_tail_file *f)
     struct in_tail *t = f->tail;
     int             i;
 
-    if (f->fd >= 0) {
+    if (f->state != IN_TAIL_CLOSED) {
         lsh_timer_stop(t->ins->loop, &f->rotate_timer);
         lsh_timer_stop(t->ins->loop, &f->ml_timer);
         if (f->wd >= 0) {
@@ -799,8 +854,18 @@ void in_tail_file_free(struct in_tail_file *f)
         if (f->attached) {
             lsh_hmap_remove(&t->files_by_path, &f->by_path);
         }
-        lsh_hmap_remove(&t->files_by_id, &f->by_id);
-        close(f->fd);
+        if (f->gz != NULL) {
+            gzclose(f->gz);
+        } else {
+            lsh_hmap_remove(&t->files_by_id, &f->by_id);
+            close(f->fd);
+        }
+    }
+    if (f->unwatched) {
+        in_tail_retry_forget_file(f);
+    }
+    if (f->queued && !t->exiting) {
+        in_tail_dequeue_file(t, f);
     }
     if (f->lprev != NULL) {
         f->lprev->lnext = f->lnext;
@@ -814,6 +879,7 @@ void in_tail_file_free(struct in_tail_file *f)
     t->c.truncated += f->reader.framer.truncated;
     t->c.skipped += f->reader.framer.skipped;
     t->c.split += f->reader.framer.split;
+    t->c.cut += f->reader.cut;
     for (i = 0; i < LSH_STREAM_COUNT; i++) {
         if (f->reader.ml[i] != NULL) {
             t->c.ml_records += f->reader.ml[i]->records;
@@ -832,77 +898,13 @@ void in_tail_file_free(struct in_tail_file *f)
         t->c.split += cs->split;
     }
     free(f->k8s_text);
-    if (f->ckpt != NULL && !t->exiting) {
+    if (f->ckpt != NULL && t->exiting) {
+        lsh_ckpt_unclaim(t->ckpt, f->ckpt); /* resumed after a restart */
+    } else if (f->ckpt != NULL) {
         /* closed for good and every line delivered: nothing to resume */
         lsh_ckpt_remove(t->ckpt, f->ckpt);
     }
     lsh_reader_release(&f->reader);
     free(f->path);
     free(f);
-}
-
-/*
- * A checkpoint entry no glob claimed: perhaps its file was rotated while
- * logship was down and no longer matches.  Look for its inode in the
- * directory it was in; if it is there, same content, with lines not yet
- * delivered, follow it as a rotated file from its checkpoint.
- */
-static void in_tail_recover_entry(struct lsh_ckpt_entry *e, void *arg)
-{
-    struct in_tail *t = arg;
-    char            dir[PATH_MAX];
-    char            path[PATH_MAX];
-    char           *slash;
-    DIR            *dh;
-    struct dirent  *de;
-    struct stat     st;
-    int             fd;
-
-    if (!in_tail_wanted(t, e->path)) {
-        return; /* another input's */
-    }
-    snprintf(dir, sizeof(dir), "%s", e->path);
-    slash = strrchr(dir, '/');
-    if (slash == NULL) {
-        return;
-    }
-    *slash = '\0';
-    dh = opendir(dir[0] ? dir : "/");
-    if (dh == NULL) {
-        return;
-    }
-    while ((de = readdir(dh)) != NULL) {
-        if (fstatat(dirfd(dh), de->d_name, &st, 0) != 0 ||
-            (uint64_t)st.st_ino != e->ino || (uint64_t)st.st_dev != e->dev ||
-            !S_ISREG(st.st_mode)) {
-            continue;
-        }
-        if ((uint64_t)st.st_size <= e->offset) {
-            break; /* delivered to its end */
-        }
-        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-            (int)sizeof(path)) {
-            break;
-        }
-        fd = in_tail_open(path);
-        if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == e->ino &&
-            (uint64_t)st.st_dev == e->dev) {
-            lsh_ins_info(t->ins,
-                         "'%s' was rotated to '%s' while logship was down; "
-                         "reading the rest of it",
-                         e->path, path);
-            in_tail_file_open(t, e->path, fd, &st, false);
-        } else if (fd >= 0) {
-            close(fd);
-        }
-        break;
-    }
-    closedir(dh);
-}
-
-void in_tail_recover(struct in_tail *t)
-{
-    if (t->ckpt != NULL) {
-        lsh_ckpt_each_unclaimed(t->ckpt, in_tail_recover_entry, t);
-    }
 }

@@ -63,21 +63,27 @@ static struct in_tail_dir *in_tail_dir_by_path(struct in_tail *t,
              : NULL;
 }
 
-/* Logged in full once; later failures (every poll) only at debug level. */
+/*
+ * A directory that cannot be watched for want of a resource is tried again
+ * (tail_retry.c); other failures are logged once, later ones (every poll)
+ * only at debug level.
+ */
 static void in_tail_watch_error(struct in_tail *t, const char *path, int err)
 {
-    int level = t->c.watch_errors++ == 0 ? LSH_LOG_ERROR : LSH_LOG_DEBUG;
+    int level;
 
-    if (err == ENOENT) {
+    if (err == ENOENT || err == ENOTDIR) {
         return;
     }
+    if (in_tail_retry_resource(err)) {
+        in_tail_retry_dir(t, path, err);
+        return;
+    }
+    level = t->c.watch_errors++ == 0 ? LSH_LOG_ERROR : LSH_LOG_DEBUG;
     lsh_log(level, t->ins->name,
-            "cannot watch '%s': %s%s; without a watch, changes there are "
+            "cannot watch '%s': %s; without a watch, changes there are "
             "seen only with poll_interval",
-            path, strerror(err),
-            err == ENOSPC ? " (the inotify watch limit is reached: sysctl "
-                            "fs.inotify.max_user_watches=524288)"
-                          : "");
+            path, strerror(err));
 }
 
 /* Watches directory path (once); returns it or NULL. */
@@ -138,7 +144,9 @@ static void in_tail_scan_dir(struct in_tail *t, const char *dir, int depth)
     in_tail_dir_add(t, dir); /* without a watch, still list it (polling) */
     dh = opendir(dir);
     if (dh == NULL) {
-        if (errno != ENOENT) {
+        if (in_tail_retry_resource(errno)) {
+            in_tail_retry_dir(t, dir, errno);
+        } else if (errno != ENOENT) {
             lsh_ins_warn(t->ins, "cannot list '%s': %s", dir, strerror(errno));
         }
         return;
@@ -162,6 +170,11 @@ static void in_tail_scan_dir(struct in_tail *t, const char *dir, int depth)
         }
     }
     closedir(dh);
+}
+
+void in_tail_watch_dir(struct in_tail *t, const char *path)
+{
+    in_tail_scan_dir(t, path, 0);
 }
 
 /*
@@ -227,7 +240,7 @@ void in_tail_link_forget(struct in_tail *t, const char *path)
  * does not exist (a runtime is replacing it): its directory is resolved,
  * its name kept.
  */
-static bool in_tail_link_target(const char *path, char *out)
+bool in_tail_link_target(const char *path, char *out)
 {
     char    link[PATH_MAX];
     char    joined[PATH_MAX];
@@ -339,13 +352,11 @@ void in_tail_path_check(struct in_tail *t, const char *path)
         return; /* still the same file */
     }
     fd = in_tail_open(path);
+    if (fd < 0 && in_tail_retry_resource(errno)) {
+        in_tail_retry_open(t, path, errno); /* nothing else would retry */
+        return;
+    }
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd < 0 && errno == EMFILE) {
-            lsh_ins_error(t->ins,
-                          "cannot open '%s': too many open files (raise the "
-                          "limit, e.g. LimitNOFILE= in the systemd unit)",
-                          path);
-        }
         if (fd >= 0) {
             close(fd);
         }
@@ -369,6 +380,17 @@ void in_tail_path_check(struct in_tail *t, const char *path)
         in_tail_file_detach(cur); /* another file is at the path now */
     }
     f = in_tail_file_by_id(t, st.st_dev, st.st_ino);
+    if (f == NULL && in_tail_followed_elsewhere(t, st.st_dev, st.st_ino)) {
+        close(fd);
+        if (t->c.followed_elsewhere++ == 0) {
+            lsh_ins_info(t->ins,
+                         "'%s' is followed by another input of this pipeline "
+                         "already (their paths overlap); each file is "
+                         "followed once",
+                         path);
+        }
+        return;
+    }
     if (f == NULL) {
         in_tail_file_open(t, path, fd, &st, true);
         return;
@@ -516,7 +538,8 @@ void in_tail_moved_away(struct in_tail *t, const char *from, const char *to)
         return;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        in_tail_file_by_id(t, st.st_dev, st.st_ino) != NULL) {
+        in_tail_file_by_id(t, st.st_dev, st.st_ino) != NULL ||
+        in_tail_followed_elsewhere(t, st.st_dev, st.st_ino) != NULL) {
         close(fd); /* followed already (the usual case) */
         return;
     }
@@ -614,10 +637,12 @@ int in_tail_watch_start(struct in_tail *t)
         return lsh_ins_error(t->ins, "epoll: %s", strerror(errno));
     }
     t->starting = true;
+    in_tail_gone_begin(t);
     for (i = 0; i < t->nglobs; i++) {
         in_tail_watch_root(t, &t->globs[i]);
     }
     in_tail_recover(t);
+    in_tail_gone_end(t);
     t->starting = false;
     return LSH_OK;
 }

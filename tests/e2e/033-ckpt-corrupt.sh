@@ -15,7 +15,7 @@ wait_for 20 "100 lines" topic_has "$topic" 100
 stop_logship TERM 20
 good="$work/state/p.ckpt"
 [ -s "$good" ] || fail "no checkpoint written"
-grep -q " 292 $work/logs/a.log\$" "$good" || fail "checkpoint offset is not 292: $(cat "$good")"
+ckpt_at "$good" "$work/logs/a.log" 292 || fail "checkpoint offset is not 292: $(cat "$good")"
 cp "$good" "$work/good.ckpt"
 
 expect_corrupt() { # description, why-text
@@ -38,6 +38,46 @@ sed -i '1s/.*/something else/' "$good"
 expect_corrupt "wrong magic" "not a logship checkpoint file"
 : >"$good"
 expect_corrupt "empty" "not a logship checkpoint file"
+
+# an unreadable checkpoint (here a directory) is an I/O problem: exit 1,
+# "cannot read", never "corrupt"
+mv "$good" "$work/aside.ckpt"
+mkdir "$good"
+set +e
+"$LOGSHIP" -c "$work/p.yaml" >/dev/null 2>"$work/err.txt"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "unreadable checkpoint: exit status $rc, want 1"
+grep -q "cannot read checkpoint file '$good': not a regular file" "$work/err.txt" ||
+    fail "unreadable: message missing: $(cat "$work/err.txt")"
+grep -q "corrupt checkpoint file" "$work/err.txt" && fail "unreadable reported as corrupt"
+rmdir "$good"
+mv "$work/aside.ckpt" "$good"
+
+# an old (version 1) checkpoint is read: the upgrade loses no offset
+python3 - "$good" "$work/v1.ckpt" <<'PY'
+import sys, zlib
+src, dst = sys.argv[1], sys.argv[2]
+lines = open(src).read().splitlines()
+body = "logship-checkpoint 1\n"
+n = 0
+for l in lines[1:-1]:
+    f = l.split(" ")
+    # v2: dev ino flags fp_len fp_hash offset end_len end_hash seen path
+    body += " ".join([f[0], f[1], f[3], f[4], f[5], f[9]]) + "\n"
+    n += 1
+body += "end %d %08x\n" % (n, zlib.crc32(body.encode()) & 0xffffffff)
+open(dst, "w").write(body)
+PY
+cp "$good" "$work/good.ckpt"
+cp "$work/v1.ckpt" "$good"
+start_logship "$work/p.yaml"
+wait_for 10 "resumed from a version 1 checkpoint" log_has "resuming at offset 292"
+stop_logship TERM 20
+head -1 "$good" | grep -qx "logship-checkpoint 2" || fail "not written back as version 2"
+ckpt_at "$good" "$work/logs/a.log" 292 || fail "offset lost in the upgrade: $(cat "$good")"
+cp "$work/good.ckpt" "$good"
+: >"$work/logship.err"
 
 # a leftover temporary file is not read
 printf 'garbage' >"$work/state/.p.ckpt.tmp"

@@ -67,7 +67,7 @@ python3 "$LOGSHIP_SRC/tests/e2e/check.py" ordered "$work/got.txt" "$work/want.tx
     fail "records differ from the expected JSON"
 # the last lines were DEBUG (dropped): the checkpoint still reaches the end
 size=$(stat -c %s "$work/logs/app.log")
-wait_for 10 "checkpoint at the end of the file" grep -q " $size $work/logs/app.log\$" "$work/state/p.ckpt"
+wait_for 10 "checkpoint at the end of the file" ckpt_at "$work/state/p.ckpt" "$work/logs/app.log" "$size"
 stop_logship TERM 20
 grep -q "p/filter.grep#2: 901 kept, 99 dropped" "$work/logship.err" || fail "grep counters"
 grep -q "p/filter.parse#1: 989 parsed, 11 mismatched" "$work/logship.err" || fail "parse counters: $(grep filter.parse "$work/logship.err")"

@@ -213,3 +213,15 @@ tail_config() {
         echo "      - {type: kafka, brokers: \"$BROKERS\", topic: $t, format: raw}"
     } >"$file"
 }
+
+# The committed offset of the checkpoint entry for path $2 in checkpoint
+# file $1 (format version 2: the offset is the 6th field, the path the
+# 10th; paths in tests need no %-escapes), or nothing.
+ckpt_offset() {
+    awk -v p="$2" '$1 ~ /^[0-9]+$/ && NF == 10 && $10 == p { print $6 }' "$1" 2>/dev/null
+}
+
+# True once the checkpoint file $1 holds offset $3 for path $2.
+ckpt_at() {
+    [ "$(ckpt_offset "$1" "$2")" = "$3" ]
+}

@@ -29,7 +29,9 @@ static void test_duration(void **state)
     assert_int_equal(v, 5000);
     assert_int_equal(lsh_parse_duration_ms("10", &v), LSH_EINVAL);
     assert_int_equal(lsh_parse_duration_ms("-1s", &v), LSH_EINVAL);
-    assert_int_equal(lsh_parse_duration_ms("1d", &v), LSH_EINVAL);
+    assert_int_equal(lsh_parse_duration_ms("1d", &v), LSH_OK);
+    assert_int_equal(v, 86400000);
+    assert_int_equal(lsh_parse_duration_ms("1w", &v), LSH_EINVAL);
     assert_int_equal(lsh_parse_duration_ms("s", &v), LSH_EINVAL);
     assert_int_equal(lsh_parse_duration_ms("", &v), LSH_EINVAL);
     assert_int_equal(lsh_parse_duration_ms("nan s", &v), LSH_EINVAL);
