@@ -180,6 +180,7 @@ bool lsh_reader_pending_start(const struct lsh_reader *r, uint64_t *start)
 
 static const struct lsh_str lsh_stream_field = LSH_STR_LIT("stream");
 static const struct lsh_str lsh_error_field = LSH_STR_LIT("container_error");
+static const struct lsh_str lsh_truncated_field = LSH_STR_LIT("truncated");
 
 /*
  * Adds a record.  copy: the text lives in a joiner or a reused buffer, so
@@ -221,6 +222,12 @@ static void lsh_reader_emit_record(struct lsh_reader_ctx *c, const char *text,
     if (error != NULL) {
         lsh_record_set(c->b, rec, lsh_error_field,
                        lsh_value_str(lsh_str_make(error, strlen(error))));
+    }
+    if (flags & LSH_REC_TRUNCATED) {
+        /* the mark users see: "truncated": true */
+        struct lsh_value v = {.type = LSH_V_BOOL, .b = true};
+
+        lsh_record_set(c->b, rec, lsh_truncated_field, v);
     }
 }
 

@@ -405,16 +405,26 @@ static void in_tail_exit(struct lsh_instance *ins)
     lsh_ins_info(
         ins,
         "%llu files opened, %llu closed, %llu rotations, %llu "
-        "deletions, %llu truncations, %llu inotify overflows; %llu "
+        "deletions, %llu truncations (%llu incomplete lines emitted), "
+        "%llu inotify overflows; %llu "
         "lines, over max_line_bytes: %llu truncated, %llu skipped, "
         "%llu split; multiline: %llu records, %llu split at a limit",
         (unsigned long long)c->files_opened,
         (unsigned long long)c->files_closed, (unsigned long long)c->rotations,
         (unsigned long long)c->deletions, (unsigned long long)c->truncations,
-        (unsigned long long)c->overflows, (unsigned long long)c->lines,
-        (unsigned long long)c->truncated, (unsigned long long)c->skipped,
-        (unsigned long long)c->split, (unsigned long long)c->ml_records,
-        (unsigned long long)c->ml_split);
+        (unsigned long long)c->cut, (unsigned long long)c->overflows,
+        (unsigned long long)c->lines, (unsigned long long)c->truncated,
+        (unsigned long long)c->skipped, (unsigned long long)c->split,
+        (unsigned long long)c->ml_records, (unsigned long long)c->ml_split);
+    lsh_ins_info(
+        ins,
+        "%llu opens and %llu watches had to wait for a resource; "
+        "%llu files followed by another input; %llu files rotated "
+        "while logship was down read to their end (%llu of them "
+        "compressed)",
+        (unsigned long long)c->open_errors, (unsigned long long)c->watch_errors,
+        (unsigned long long)c->followed_elsewhere,
+        (unsigned long long)c->recovered, (unsigned long long)c->recovered_gz);
     if (t->conf->format != LSH_CTR_RAW) {
         lsh_ins_info(ins,
                      "container logs: %llu lines, %llu partial parts "

@@ -257,8 +257,13 @@ static void in_tail_retry_items(struct in_tail *t)
             in_tail_watch_dir(t, it->path);
         }
         if (it->failed_tick != r->tick) {
-            lsh_ins_info(t->ins, "'%s' can be %s now", it->path,
-                         it->kind == IN_TAIL_RETRY_OPEN ? "opened" : "watched");
+            /* it worked, or the path is gone (nothing left to wait for) */
+            if (it->kind == IN_TAIL_RETRY_DIR ||
+                in_tail_file_by_path(t, it->path) != NULL) {
+                lsh_ins_info(t->ins, "'%s' can be %s now", it->path,
+                             it->kind == IN_TAIL_RETRY_OPEN ? "opened"
+                                                            : "watched");
+            }
             in_tail_retry_item_free(r, it);
         }
     }

@@ -283,6 +283,15 @@ static const struct lsh_option out_kafka_options[] = {
              "after_attempts times (or that librdkafka refuses) to a local "
              "file; they then count as delivered. Without it they are "
              "retried for as long as logship runs."},
+    {.name = "topic_cache",
+     .type = LSH_OPT_INT,
+     .def = "1000",
+     .offset = KOPT(topic_cache),
+     .min = 1,
+     .max = 1000000,
+     .help = "Topic handles kept (the least recently used is let go): a "
+             "topic template that takes its value from log content cannot "
+             "grow memory without bound."},
     {.name = "rdkafka",
      .type = LSH_OPT_MAP,
      .offset = KOPT(rdkafka),
@@ -609,9 +618,10 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
         }
         out_kafka_render(ctx, b, r, &m);
         cost = out_kafka_cost(&m);
-        if (ctx->fatal ||
+        if (ctx->fatal || ctx->rk == NULL ||
             (ctx->inflight > 0 && ctx->inflight_bytes + cost > max)) {
-            err = RD_KAFKA_RESP_ERR__QUEUE_FULL; /* wait for acks */
+            /* wait for acks, or for a producer */
+            err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
         } else {
             err = out_kafka_produce(ctx, &m, b->ticket);
         }
@@ -640,7 +650,9 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
     ctx->now_ms = 0; /* what is produced again later gets its own time */
     if (ctx->conf->delivery == OUT_KAFKA_SYNC && ctx->inflight > 0) {
         /* send what lingers now, and take the batch only once acked */
-        rd_kafka_flush(ctx->rk, 0);
+        if (ctx->rk != NULL) {
+            rd_kafka_flush(ctx->rk, 0);
+        }
         if (ctx->inflight > 0) {
             ctx->want_wake = true;
             return LSH_EAGAIN;
@@ -723,6 +735,7 @@ static void out_kafka_exit(struct lsh_instance *ins)
     }
     ctx->exiting = true;
     lsh_timer_stop(ins->loop, &ctx->retry_timer);
+    lsh_timer_stop(ins->loop, &ctx->producer_timer);
     if (ctx->rk != NULL) {
         if (ctx->inflight > 0) {
             lsh_ins_warn(ins,
@@ -739,14 +752,17 @@ static void out_kafka_exit(struct lsh_instance *ins)
     out_kafka_retry_free_all(ctx);
     lsh_ins_info(
         ins,
-        "%llu records delivered; %llu delivery failures, %llu "
-        "produced again, %llu dead-lettered, %llu skipped, %llu to "
-        "topic_fallback, %llu producer restarts",
+        "%llu records delivered; %llu delivery failures (%llu the "
+        "topic refused), %llu produced again, %llu dead-lettered, %llu "
+        "skipped, %llu to topic_fallback, %llu producer restarts, %llu "
+        "topic handles made",
         (unsigned long long)ctx->s.delivered, (unsigned long long)ctx->s.failed,
+        (unsigned long long)ctx->s.permanent,
         (unsigned long long)ctx->s.retried, (unsigned long long)ctx->s.dead,
         (unsigned long long)ctx->s.skipped,
         (unsigned long long)ctx->s.fallbacks,
-        (unsigned long long)ctx->s.restarts);
+        (unsigned long long)ctx->s.restarts,
+        (unsigned long long)ctx->s.topic_misses);
     if (ctx->m.updates > 0) {
         lsh_ins_info(ins,
                      "librdkafka: %lld messages sent, %lld bytes, %lld "

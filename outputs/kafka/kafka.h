@@ -5,6 +5,7 @@
  *                  flush()
  * kafka_deliver.c  producing, delivery reports, redelivery with backoff,
  *                  dead letters, replacing the producer after a fatal error
+ * kafka_topic.c    topic handles, cached by name with a bound (LRU)
  * kafka_stats.c    librdkafka's statistics, parsed into counters
  */
 #ifndef OUT_KAFKA_H
@@ -63,6 +64,7 @@ struct out_kafka_conf {
     int64_t                    redeliver_backoff_ms;
     int64_t                    redeliver_backoff_max_ms;
     struct out_kafka_dlq_conf *dead_letter;
+    int64_t                    topic_cache;
     struct lsh_kvlist          rdkafka;
 };
 
@@ -93,21 +95,26 @@ struct out_kafka_retry {
     char                    data[]; /* topic, NUL, key, value */
 };
 
-/* A cached topic handle, by name. */
+/* A cached topic handle, by name; most recently used first. */
 struct out_kafka_topic {
-    struct lsh_hnode  node;
-    char             *name;
-    rd_kafka_topic_t *rkt;
+    struct lsh_hnode        node;
+    struct out_kafka_topic *prev;
+    struct out_kafka_topic *next;
+    char                   *name;
+    rd_kafka_topic_t       *rkt;
 };
 
 struct out_kafka_stats {
     uint64_t delivered;
-    uint64_t failed;    /* delivery reports with an error */
-    uint64_t retried;   /* records produced again */
-    uint64_t dead;      /* written to dead_letter */
-    uint64_t skipped;   /* librdkafka refused them (too large) */
-    uint64_t restarts;  /* producers replaced after a fatal error */
-    uint64_t fallbacks; /* records sent to topic_fallback */
+    uint64_t failed;       /* delivery reports with an error */
+    uint64_t retried;      /* records produced again */
+    uint64_t dead;         /* written to dead_letter */
+    uint64_t skipped;      /* librdkafka refused them (too large) */
+    uint64_t restarts;     /* producers replaced after a fatal error */
+    uint64_t fallbacks;    /* records sent to topic_fallback */
+    uint64_t permanent;    /* failures no retry can fix (authorization, size) */
+    uint64_t topic_misses; /* topic handles created (cache misses) */
+    uint64_t create_failures; /* producers that could not be created */
 };
 
 /*
@@ -134,6 +141,8 @@ struct out_kafka {
     const struct out_kafka_conf *conf;
     rd_kafka_t                  *rk;
     struct lsh_hmap              topics;
+    struct out_kafka_topic      *lru_head; /* most recently used */
+    struct out_kafka_topic      *lru_tail;
     /* the last topic looked up: records in a row nearly always share it */
     const char       *last_topic;
     rd_kafka_topic_t *last_rkt;
@@ -154,7 +163,12 @@ struct out_kafka {
     bool                     retry_blocked; /* librdkafka was full */
     bool                     exiting;
     bool                     fatal;
-    bool                     recreating;
+    bool                     recreating;     /* the old producer drains */
+    struct lsh_timer         producer_timer; /* drain, or create again */
+    int64_t                  create_backoff_ms;
+    int64_t                  recreate_since; /* monotonic ns */
+    bool                     drain_told;
+    int64_t                  told_permanent; /* monotonic ns, rate limit */
     struct out_kafka_stats   s;
     struct out_kafka_metrics m;
 };
@@ -163,6 +177,10 @@ struct out_kafka {
 rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
                                       size_t errlen, const char **bad_opt,
                                       long *bad_prop);
+
+/* kafka_topic.c */
+rd_kafka_topic_t *out_kafka_rkt(struct out_kafka *ctx, const char *name);
+void              out_kafka_topics_release(struct out_kafka *ctx);
 
 /* kafka_deliver.c */
 int                 out_kafka_create(struct out_kafka *ctx);

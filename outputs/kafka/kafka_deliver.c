@@ -26,57 +26,6 @@
 #include "mem.h"
 #include "ticket.h"
 
-/* --- topics -------------------------------------------------------------- */
-
-static bool out_kafka_topic_eq(const struct lsh_hnode *n, const void *key)
-{
-    return strcmp(((const struct out_kafka_topic *)n)->name, key) == 0;
-}
-
-/* The topic handle of name, created once. */
-static rd_kafka_topic_t *out_kafka_rkt(struct out_kafka *ctx, const char *name)
-{
-    uint64_t                h;
-    struct out_kafka_topic *t;
-
-    if (ctx->last_topic != NULL &&
-        (name == ctx->last_topic || strcmp(name, ctx->last_topic) == 0)) {
-        return ctx->last_rkt;
-    }
-    h = lsh_hash_bytes(name, strlen(name));
-    t = (struct out_kafka_topic *)lsh_hmap_find(&ctx->topics, h,
-                                                out_kafka_topic_eq, name);
-    if (t != NULL) {
-        ctx->last_topic = t->name;
-        ctx->last_rkt = t->rkt;
-        return t->rkt;
-    }
-    t = lsh_calloc(1, sizeof(*t));
-    t->name = lsh_strdup(name);
-    t->rkt = rd_kafka_topic_new(ctx->rk, name, NULL);
-    if (t->rkt == NULL) {
-        lsh_ins_error(ctx->ins, "topic '%s': %s", name,
-                      rd_kafka_err2str(rd_kafka_last_error()));
-        free(t->name);
-        free(t);
-        return NULL;
-    }
-    lsh_hmap_insert(&ctx->topics, &t->node, h);
-    ctx->last_topic = t->name;
-    ctx->last_rkt = t->rkt;
-    return t->rkt;
-}
-
-static void out_kafka_topic_free(struct lsh_hnode *n, void *arg)
-{
-    struct out_kafka_topic *t = (struct out_kafka_topic *)n;
-
-    (void)arg;
-    rd_kafka_topic_destroy(t->rkt);
-    free(t->name);
-    free(t);
-}
-
 /* --- producing ----------------------------------------------------------- */
 
 size_t out_kafka_cost(const struct out_kafka_msg *m)
@@ -421,6 +370,52 @@ void out_kafka_retry_free_all(struct out_kafka *ctx)
 
 /* --- delivery reports ---------------------------------------------------- */
 
+/*
+ * Broker-side errors no retry fixes by itself: the record (or its batch)
+ * is too large for the topic, or logship may not write to it.  They need
+ * an operator, so they are loud: an error naming the topic, once a minute
+ * while they last, and a counter.  The record is still kept and produced
+ * again (the operator may raise the limit or grant the ACL), or goes to
+ * dead_letter after its attempts; dropping it silently would lose it.
+ */
+static bool out_kafka_permanent(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void out_kafka_tell_permanent(struct out_kafka         *ctx,
+                                     const rd_kafka_message_t *m)
+{
+    int64_t now = lsh_now_mono_ns();
+
+    ctx->s.permanent++;
+    if (ctx->told_permanent != 0 &&
+        now - ctx->told_permanent < 60 * LSH_NS_PER_SEC) {
+        return;
+    }
+    ctx->told_permanent = now;
+    lsh_ins_error(ctx->ins,
+                  "topic '%s' refuses records: %s (%s); %llu such failures "
+                  "so far. The records are kept and produced again, and the "
+                  "files' checkpoints wait for them: fix the topic (its "
+                  "max.message.bytes, the ACLs) or set dead_letter",
+                  rd_kafka_topic_name(m->rkt), rd_kafka_err2name(m->err),
+                  rd_kafka_err2str(m->err),
+                  (unsigned long long)ctx->s.permanent);
+}
+
 static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                             void *opaque)
 {
@@ -465,7 +460,9 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
             msg.hdrs = NULL;
         }
     }
-    if (!purged && ctx->s.failed % 1000 == 1) {
+    if (!purged && out_kafka_permanent(m->err)) {
+        out_kafka_tell_permanent(ctx, m);
+    } else if (!purged && ctx->s.failed % 1000 == 1) {
         lsh_ins_warn(ctx->ins,
                      "delivery failed (%s); the record is kept and produced "
                      "again (%llu failures so far)",
@@ -554,40 +551,119 @@ int out_kafka_create(struct out_kafka *ctx)
 
 void out_kafka_destroy_producer(struct out_kafka *ctx)
 {
-    ctx->last_topic = NULL;
-    ctx->last_rkt = NULL;
-    lsh_hmap_each(&ctx->topics, out_kafka_topic_free, NULL);
-    lsh_hmap_release(&ctx->topics);
+    out_kafka_topics_release(ctx);
     if (ctx->rk != NULL) {
         rd_kafka_destroy(ctx->rk);
         ctx->rk = NULL;
     }
 }
 
+static void out_kafka_producer_timer(struct lsh_timer *t);
+
+static size_t out_kafka_retries(const struct out_kafka *ctx)
+{
+    const struct out_kafka_retry *r;
+    size_t                        n = 0;
+
+    for (r = ctx->retry_head; r != NULL; r = r->next) {
+        n++;
+    }
+    return n;
+}
+
 /*
- * After a fatal error: take back everything from the old producer (its
- * delivery reports put each record in the retry queue), then start a new
- * one and produce them again.
+ * Creates the producer; if librdkafka refuses (out of memory, threads,
+ * descriptors), tries again after a backoff of 100 ms doubling to 30 s,
+ * and meanwhile flush() takes nothing.  Once it runs, what was kept is
+ * produced again.
+ */
+static void out_kafka_start_producer(struct out_kafka *ctx)
+{
+    if (out_kafka_create(ctx) != LSH_OK) {
+        ctx->s.create_failures++;
+        ctx->create_backoff_ms =
+            ctx->create_backoff_ms == 0
+                ? 100
+                : LSH_MIN(ctx->create_backoff_ms * 2, 30000);
+        lsh_ins_error(ctx->ins,
+                      "no producer (%llu failed attempts); %zu records wait "
+                      "and are produced once one starts; trying again in "
+                      "%lld ms",
+                      (unsigned long long)ctx->s.create_failures,
+                      out_kafka_retries(ctx),
+                      (long long)ctx->create_backoff_ms);
+        lsh_timer_start(ctx->ins->loop, &ctx->producer_timer,
+                        ctx->create_backoff_ms, 0, out_kafka_producer_timer,
+                        ctx);
+        return;
+    }
+    if (ctx->create_backoff_ms > 0) {
+        lsh_ins_info(ctx->ins, "producer started after %llu failed attempts",
+                     (unsigned long long)ctx->s.create_failures);
+    }
+    ctx->create_backoff_ms = 0;
+    out_kafka_retry_run(ctx);
+    out_kafka_maybe_wake(ctx);
+}
+
+/*
+ * After a fatal error: take back everything from the old producer, then
+ * replace it.  The purge makes librdkafka report every message it holds
+ * (each goes to the retry queue); the old producer is destroyed only once
+ * every report is in, so no record's hold is left behind.  Waiting for
+ * them never blocks the loop: this runs again from a timer until done.
  */
 static void out_kafka_recreate(struct out_kafka *ctx)
 {
-    int i;
+    int64_t now = lsh_now_mono_ns();
 
-    ctx->recreating = true;
-    rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
-                                RD_KAFKA_PURGE_F_NON_BLOCKING);
-    for (i = 0; i < 100 && rd_kafka_outq_len(ctx->rk) > 0; i++) {
-        rd_kafka_poll(ctx->rk, 50);
+    if (!ctx->recreating) {
+        ctx->recreating = true;
+        ctx->recreate_since = now;
+        ctx->drain_told = false;
+        rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                    RD_KAFKA_PURGE_F_INFLIGHT |
+                                    RD_KAFKA_PURGE_F_NON_BLOCKING);
+    }
+    while (rd_kafka_poll(ctx->rk, 0) > 0) {
+    }
+    if (rd_kafka_outq_len(ctx->rk) > 0) {
+        if (now - ctx->recreate_since > 30 * LSH_NS_PER_SEC &&
+            !ctx->drain_told) {
+            ctx->drain_told = true;
+            lsh_ins_warn(ctx->ins,
+                         "the failed producer still holds %d messages; "
+                         "waiting for their reports before replacing it",
+                         rd_kafka_outq_len(ctx->rk));
+        }
+        lsh_timer_start(ctx->ins->loop, &ctx->producer_timer, 10, 0,
+                        out_kafka_producer_timer, ctx);
+        return;
     }
     out_kafka_destroy_producer(ctx);
     ctx->recreating = false;
     ctx->fatal = false;
     ctx->s.restarts++;
-    if (out_kafka_create(ctx) != LSH_OK) {
-        ctx->fatal = true; /* try again on the next event */
-        return;
+    if (ctx->inflight != out_kafka_retries(ctx)) {
+        /* every record out is in librdkafka or in the retry queue */
+        lsh_ins_error(ctx->ins,
+                      "%llu records in flight but %zu kept after the "
+                      "producer was replaced",
+                      (unsigned long long)ctx->inflight,
+                      out_kafka_retries(ctx));
     }
-    out_kafka_retry_run(ctx);
+    out_kafka_start_producer(ctx);
+}
+
+static void out_kafka_producer_timer(struct lsh_timer *t)
+{
+    struct out_kafka *ctx = t->data;
+
+    if (ctx->rk != NULL && ctx->fatal) {
+        out_kafka_recreate(ctx);
+    } else if (ctx->rk == NULL) {
+        out_kafka_start_producer(ctx);
+    }
 }
 
 /*
@@ -617,6 +693,9 @@ void out_kafka_serve(struct out_kafka *ctx)
     }
     if (ctx->fatal) {
         out_kafka_recreate(ctx);
+        if (ctx->rk == NULL || ctx->fatal) {
+            return;
+        }
     }
     if (ctx->retry_blocked) {
         ctx->retry_blocked = false;

@@ -43,7 +43,8 @@ for round in $(seq 1 20); do
 done
 wait_exact 30 "$topic" 11000
 check_topic exact "$topic" "$work/want.txt"
-wait_for 10 "descriptors released" [ "$(fd_count)" -le "$fds_before" ]
+fds_released() { [ "$(fd_count)" -le "$fds_before" ]; }
+wait_for 10 "descriptors released" fds_released
 echo "inode reused in $reused of 19 rounds; fds before $fds_before after $(fd_count)"
 stop_logship TERM 20
 [ "$lsh_rc" -eq 0 ] || fail "logship exited $lsh_rc"

@@ -1,18 +1,33 @@
 /*
- * Test shim, loaded with LD_PRELOAD: every inotify_add_watch() fails with
+ * Test shim, loaded with LD_PRELOAD: inotify_add_watch() fails with
  * ENOSPC, as on a file system where inotify reports nothing (NFS) or when
- * the watch limit is exhausted.  Used to prove that poll_interval alone
- * finds files and appends.
+ * the watch limit is exhausted.  By default every call fails (020 proves
+ * that poll_interval alone finds files and appends); with
+ * LSH_NOWATCH_FAILS=N only the first N calls fail and later ones work,
+ * as when watches are freed or the limit is raised (075 proves they are
+ * tried again).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/inotify.h>
 
 int inotify_add_watch(int fd, const char *path, uint32_t mask)
 {
-    (void)fd;
-    (void)path;
-    (void)mask;
-    errno = ENOSPC;
-    return -1;
+    typedef int (*add_fn)(int, const char *, uint32_t);
+    static long   fails = -2;
+    static add_fn real;
+
+    if (fails == -2) {
+        const char *s = getenv("LSH_NOWATCH_FAILS");
+
+        fails = s != NULL ? atol(s) : -1;
+        *(void **)&real = dlsym(RTLD_NEXT, "inotify_add_watch");
+    }
+    if (fails < 0 || fails-- > 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return real(fd, path, mask);
 }

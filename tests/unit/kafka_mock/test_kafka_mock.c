@@ -8,6 +8,7 @@
  */
 #include "unit.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -95,6 +96,31 @@ static const struct lsh_plugin gen_plugin = {
 
 const struct lsh_plugin *const lsh_plugins[] = {&gen_plugin, &out_kafka_plugin,
                                                 NULL};
+
+/*
+ * rd_kafka_new() as logship calls it, failing the next g_fail_new times
+ * (a producer that cannot be created: out of threads, memory or
+ * descriptors), then librdkafka's own.
+ */
+static int g_fail_new;
+
+rd_kafka_t *rd_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                         char *errstr, size_t errstr_size)
+{
+    typedef rd_kafka_t *(*new_fn)(rd_kafka_type_t, rd_kafka_conf_t *, char *,
+                                  size_t);
+    static new_fn real;
+
+    if (real == NULL) {
+        *(void **)&real = dlsym(RTLD_NEXT, "rd_kafka_new");
+    }
+    if (type == RD_KAFKA_PRODUCER && g_fail_new > 0) {
+        g_fail_new--;
+        snprintf(errstr, errstr_size, "injected failure");
+        return NULL; /* conf stays the caller's, as librdkafka does */
+    }
+    return real(type, conf, errstr, errstr_size);
+}
 
 /* --- the mock cluster ---------------------------------------------------- */
 
@@ -322,6 +348,31 @@ static void test_fatal_error(void **state)
     assert_int_equal(consume_all(fx, 200, &dups), 200);
 }
 
+static void fail_new_twice(struct lsh_timer *t)
+{
+    (void)t;
+    g_fail_new = 2; /* after init: the replacements fail */
+}
+
+static void test_fatal_error_then_no_producer(void **state)
+{
+    struct fx *fx = *state;
+    int        dups;
+
+    /*
+     * After the fatal error, creating the new producer fails twice: it is
+     * tried again with backoff, and every record that was in the old one
+     * is produced by the one that finally starts.  Many records are in
+     * the old producer when it fails (linger), so none may lose its hold.
+     */
+    rd_kafka_mock_push_request_errors(
+        fx->mc, PRODUCE_API, 1, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(
+        run(fx, 2000, "        linger_ms: 200\n", fail_new_twice, 1), LSH_OK);
+    assert_int_equal(g_fail_new, 0);
+    assert_int_equal(consume_all(fx, 2000, &dups), 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +380,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broker_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fatal_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_error_then_no_producer,
+                                        setup, teardown),
     };
 
     lsh_log_level = getenv("LSH_DEBUG") ? LSH_LOG_DEBUG : LSH_LOG_WARN;

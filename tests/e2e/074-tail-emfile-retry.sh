@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Files that cannot be opened for want of descriptors are tried again.
+# 60 files with `ulimit -n 48`: some opens fail with EMFILE (logged once,
+# with the fix).  Then followed files are deleted, which frees their
+# descriptors, and every remaining file is appended to: appends cause no
+# directory event, so only the retry timer can find the files that never
+# opened.  Every line of every file arrives, each once.
+. "$(dirname "$0")/lib.sh"
+
+topic=$(unique_topic)
+create_topic "$topic" 1
+mkdir -p "$work/logs"
+tail_config "$work/p.yaml" "$topic" "[\"$work/logs/*.log\"]" "rotate_wait: 100ms"
+: >"$work/want.txt"
+for i in $(seq -w 1 60); do
+    seq -f "f$i-%03g" 1 10 >"$work/logs/f$i.log"
+    seq -f "f$i-%03g" 1 10 >>"$work/want.txt"
+done
+# shellcheck disable=SC2086
+bash -c "ulimit -n 48 && exec $LOGSHIP_WRAPPER \"$LOGSHIP\" -c \"$work/p.yaml\"" \
+    >"$work/logship.out" 2>"$work/logship.err" &
+lsh_pid=$!
+wait_for 10 "an open failed" log_has "cannot open '$work/logs/"
+log_has "raise the open files limit" || fail "the fix is not named"
+log_has "Too many open files" || fail "EMFILE is not named"
+sleep 1
+opened=$(grep -o "following '$work/logs/f[0-9]*.log'" "$work/logship.err" |
+    grep -o "f[0-9]*.log" | sort -u)
+n_open=$(echo "$opened" | wc -l)
+[ "$n_open" -lt 60 ] || fail "every file opened; the test proves nothing"
+wait_for 20 "the opened files shipped" topic_has "$topic" $((n_open * 10))
+echo "$n_open of 60 files opened under ulimit -n 48"
+# delete the followed files: their descriptors are freed after rotate_wait
+for f in $opened; do
+    rm "$work/logs/$f"
+done
+closed_all() { [ "$(grep -c "closed deleted file" "$work/logship.err")" -ge "$n_open" ]; }
+wait_for 20 "the deleted files closed" closed_all
+# append to the rest: no directory event, only the retry finds them
+left=0
+for f in "$work"/logs/*.log; do
+    b=$(basename "$f" .log)
+    seq -f "$b-late-%03g" 1 10 >>"$f"
+    seq -f "$b-late-%03g" 1 10 >>"$work/want.txt"
+    left=$((left + 1))
+done
+want=$((600 + left * 10))
+wait_exact 60 "$topic" "$want"
+check_topic exact "$topic" "$work/want.txt"
+stop_logship TERM 20
+pass
