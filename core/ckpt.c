@@ -715,20 +715,27 @@ static int lsh_ckpt_sync_dir(struct lsh_ckpt *ck)
     return LSH_OK;
 }
 
+void lsh_ckpt_format(struct lsh_ckpt *ck, struct lsh_buf *text)
+{
+    struct lsh_ckpt_emit em = {text, 0};
+    size_t               start = text->len;
+
+    lsh_buf_adds(text, LSH_CKPT_MAGIC "\n");
+    lsh_hmap_each(&ck->entries, lsh_ckpt_emit_entry, &em);
+    lsh_buf_addf(text, "end %zu %08" PRIx32 "\n", em.n,
+                 lsh_crc32(0, text->ptr + start, text->len - start));
+}
+
 int lsh_ckpt_save(struct lsh_ckpt *ck)
 {
-    struct lsh_buf       text = LSH_BUF_INIT;
-    struct lsh_ckpt_emit em = {&text, 0};
-    int                  fd;
-    int                  rc = LSH_ERR;
+    struct lsh_buf text = LSH_BUF_INIT;
+    int            fd;
+    int            rc = LSH_ERR;
 
     if (!ck->dirty || ck->path == NULL) {
         return LSH_OK;
     }
-    lsh_buf_adds(&text, LSH_CKPT_MAGIC "\n");
-    lsh_hmap_each(&ck->entries, lsh_ckpt_emit_entry, &em);
-    lsh_buf_addf(&text, "end %zu %08" PRIx32 "\n", em.n,
-                 lsh_crc32(0, text.ptr, text.len));
+    lsh_ckpt_format(ck, &text);
     fd = open(ck->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
         rc = lsh_ckpt_fail(ck, "open");

@@ -129,6 +129,9 @@ struct lsh_ckpt_entry **lsh_ckpt_unclaimed(struct lsh_ckpt *ck, size_t *n);
  */
 size_t lsh_ckpt_prune(struct lsh_ckpt *ck, int64_t now, int64_t retention);
 
+/* Appends the store in the text format (what lsh_ckpt_save() writes). */
+void lsh_ckpt_format(struct lsh_ckpt *ck, struct lsh_buf *text);
+
 /*
  * Writes the store if it changed since the last write.  Returns LSH_OK or
  * LSH_ERR (logged; the next call tries again).
