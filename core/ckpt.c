@@ -108,6 +108,20 @@ static void lsh_ckpt_insert(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
     lsh_hmap_insert(&ck->entries, &e->node, lsh_ckpt_hash(e->dev, e->ino));
 }
 
+void lsh_ckpt_move(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, uint64_t dev,
+                   uint64_t ino, uint32_t flags)
+{
+    if (e->dev == dev && e->ino == ino && e->flags == flags) {
+        return;
+    }
+    lsh_hmap_remove(&ck->entries, &e->node);
+    e->dev = dev;
+    e->ino = ino;
+    e->flags = flags;
+    lsh_ckpt_insert(ck, e);
+    ck->dirty = true;
+}
+
 struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
                                     uint64_t ino, uint32_t flags,
                                     uint32_t fp_len, uint64_t fp_hash,

@@ -115,6 +115,10 @@ void lsh_ckpt_set_path(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
                        const char *path);
 void lsh_ckpt_remove(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e);
 
+/* e's content now lives in another file (a copy, a .gz): re-keys it. */
+void lsh_ckpt_move(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, uint64_t dev,
+                   uint64_t ino, uint32_t flags);
+
 /*
  * A snapshot of the unclaimed entries (an array the caller frees), so
  * that the caller may add, claim and remove entries while it walks it.

@@ -165,10 +165,23 @@ int main(int argc, char **argv)
     struct lsh_diag    d;
     struct lsh_config *cfg;
     struct lsh_buf     out = LSH_BUF_INIT;
+    sigset_t           stop;
     int                rc;
 
+    /*
+     * SIGTERM and SIGINT wait, blocked, until the engine reads them from
+     * its signalfd: one that comes while logship starts is not lost, nor
+     * does it kill the process before its checkpoints are safe.  Threads
+     * (librdkafka's) inherit the mask, so none of them takes a signal.
+     */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
     if (lsh_parse_args(argc, argv, &args) != LSH_OK) {
         return LSH_EXIT_CONFIG;
+    }
+    if (!args.check) {
+        sigprocmask(SIG_BLOCK, &stop, NULL);
     }
     lsh_diag_init(&d);
     cfg = lsh_config_load(args.config, &d);

@@ -14,6 +14,7 @@ struct lsh_reader_gen {
     struct lsh_tracker     tracker;
     struct lsh_reader_gen *next; /* in r->old */
     struct lsh_reader     *r;
+    void                  *cookie; /* the owner's, once retired */
 };
 
 /* What the line callbacks need while one read is framed. */
@@ -44,6 +45,9 @@ static void lsh_reader_gen_commit(struct lsh_tracker *tr, void *data)
         return;
     }
     if (!lsh_tracker_idle(&g->tracker)) {
+        if (r->on_old != NULL) {
+            r->on_old(r, g->cookie, &g->tracker, false, r->data);
+        }
         return;
     }
     for (pp = &r->old; *pp != NULL; pp = &(*pp)->next) {
@@ -51,6 +55,9 @@ static void lsh_reader_gen_commit(struct lsh_tracker *tr, void *data)
             *pp = g->next;
             break;
         }
+    }
+    if (r->on_old != NULL) {
+        r->on_old(r, g->cookie, &g->tracker, true, r->data);
     }
     free(g);
     if (r->on_commit != NULL) {
@@ -107,6 +114,7 @@ void lsh_reader_init(struct lsh_reader *r, uint64_t offset,
     r->fields = o->fields;
     r->nfields = o->nfields;
     r->on_commit = o->on_commit;
+    r->on_old = o->on_old;
     r->data = o->data;
     r->gen = lsh_reader_gen_new(r, offset);
     r->gen->tracker.committed_len = o->end_len;
@@ -152,6 +160,11 @@ void lsh_reader_committed_end(const struct lsh_reader *r, uint32_t *len,
 {
     *len = r->gen->tracker.committed_len;
     *hash = r->gen->tracker.committed_hash;
+}
+
+bool lsh_reader_busy(const struct lsh_reader *r)
+{
+    return !lsh_tracker_idle(&r->gen->tracker);
 }
 
 bool lsh_reader_idle(const struct lsh_reader *r)
@@ -504,8 +517,10 @@ int lsh_reader_cut(struct lsh_reader *r, struct lsh_instance *ins,
     return lsh_reader_end_line(r, ins, path, LSH_REC_TRUNCATED);
 }
 
-void lsh_reader_restart(struct lsh_reader *r, uint64_t offset)
+bool lsh_reader_restart(struct lsh_reader *r, uint64_t offset, void *cookie)
 {
+    bool kept;
+
     int i;
 
     lsh_buf_release(&r->partial);
@@ -521,13 +536,16 @@ void lsh_reader_restart(struct lsh_reader *r, uint64_t offset)
     if (r->ctr != NULL) {
         lsh_ctr_reset(r->ctr);
     }
-    if (lsh_tracker_idle(&r->gen->tracker)) {
-        lsh_reader_gen_free(r->gen);
-    } else {
+    kept = !lsh_tracker_idle(&r->gen->tracker);
+    if (kept) {
+        r->gen->cookie = cookie;
         r->gen->next = r->old;
         r->old = r->gen;
+    } else {
+        lsh_reader_gen_free(r->gen);
     }
     r->gen = lsh_reader_gen_new(r, offset);
     r->offset = offset;
     r->safe = offset;
+    return kept;
 }

@@ -38,6 +38,15 @@ struct lsh_reader_gen;
 
 typedef void (*lsh_reader_commit_cb)(struct lsh_reader *r, void *data);
 
+/*
+ * An older generation's committed offset moved (tr); done: its last
+ * ticket was released, and it is freed after the call.  cookie is what
+ * lsh_reader_restart() was given when it retired.
+ */
+typedef void (*lsh_reader_old_cb)(struct lsh_reader *r, void *cookie,
+                                  const struct lsh_tracker *tr, bool done,
+                                  void *data);
+
 struct lsh_reader {
     struct lsh_buf    partial; /* bytes after the last complete line */
     uint64_t          offset;  /* source offset of partial.ptr[0] */
@@ -51,6 +60,7 @@ struct lsh_reader {
     struct lsh_reader_gen  *gen; /* current generation */
     struct lsh_reader_gen  *old; /* older ones with tickets out */
     lsh_reader_commit_cb    on_commit;
+    lsh_reader_old_cb       on_old;
     void                   *data;
     uint64_t                bytes; /* read in total */
     uint64_t                cut;   /* incomplete lines emitted by a cut */
@@ -68,6 +78,7 @@ struct lsh_reader_opts {
     const struct lsh_field *fields;
     size_t                  nfields;
     lsh_reader_commit_cb    on_commit;
+    lsh_reader_old_cb       on_old; /* optional */
     void                   *data;
     /* the end hash of the bytes before offset, if known (a checkpoint) */
     uint32_t end_len;
@@ -134,8 +145,11 @@ int lsh_reader_cut(struct lsh_reader *r, struct lsh_instance *ins,
  * The source restarted at offset (it was truncated): drops the incomplete
  * line (its end is gone) and starts a new generation.  Flush a pending
  * multiline record first: its lines are complete; restart drops it too.
+ * Returns true if the old generation still has tickets out: it lives on,
+ * with cookie, until they are released (see on_old); false if it was
+ * freed at once.
  */
-void lsh_reader_restart(struct lsh_reader *r, uint64_t offset);
+bool lsh_reader_restart(struct lsh_reader *r, uint64_t offset, void *cookie);
 
 /* The source offset up to which bytes have been read. */
 static inline uint64_t lsh_reader_read_offset(const struct lsh_reader *r)
@@ -155,6 +169,9 @@ static inline bool lsh_reader_pending(const struct lsh_reader *r)
 
     return lsh_reader_pending_start(r, &start);
 }
+
+/* True when the current generation has tickets out. */
+bool lsh_reader_busy(const struct lsh_reader *r);
 
 /* The current generation's committed offset. */
 uint64_t lsh_reader_committed(const struct lsh_reader *r);

@@ -98,6 +98,13 @@ struct in_tail_file {
     struct lsh_ckpt_entry
           *ckpt; /* its checkpoint, if the pipeline keeps them */
     gzFile gz;   /* a compressed rotation being recovered, else NULL */
+    /*
+     * Checkpoints of this file's content before a truncation, while its
+     * records are still out: a crash then resumes them from a copy.
+     */
+    struct lsh_ckpt_entry **retired;
+    size_t                  nretired;
+    size_t                  retired_cap;
     /* Kubernetes names from the file name, set on its records */
     struct lsh_field k8s[4];
     char            *k8s_text;
@@ -208,6 +215,8 @@ bool in_tail_link_target(const char *path, char *out);
 
 /* tail_recover.c */
 void in_tail_recover(struct in_tail *t);
+/* The same for the unclaimed entries below dir (it just appeared). */
+void in_tail_recover_under(struct in_tail *t, const char *dir);
 /* While starting: the paths of checkpointed files no input claimed yet */
 void in_tail_gone_begin(struct in_tail *t);
 bool in_tail_gone_has(const struct in_tail *t, const char *path);

@@ -117,6 +117,10 @@ static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
 }
 
 static off_t in_tail_tail_offset(int fd, off_t size);
+static void  in_tail_file_retire(struct in_tail_file *f);
+static void  in_tail_file_old(struct lsh_reader *r, void *cookie,
+                              const struct lsh_tracker *tr, bool done,
+                              void *data);
 
 /* Do the len bytes of fd at off hash to hash? */
 static bool in_tail_range_matches(int fd, uint64_t off, uint32_t len,
@@ -367,6 +371,7 @@ static void in_tail_file_reader(struct in_tail_file *f, off_t start,
     ro.ml = c->multiline;
     ro.ctr = c->format != LSH_CTR_RAW ? &f->tail->ctr : NULL;
     ro.on_commit = in_tail_file_committed;
+    ro.on_old = in_tail_file_old;
     ro.data = f;
     ro.end_len = end_len;
     ro.end_hash = end_hash;
@@ -444,6 +449,11 @@ struct in_tail_file *in_tail_file_resume(struct in_tail              *t,
         in_tail_file_reader(f, start, o->end_len, o->end_hash);
     }
     f->ckpt = e;
+    if (e != NULL) {
+        /* the content lives here now: found by inode after a restart */
+        lsh_ckpt_move(t->ckpt, e, (uint64_t)f->dev, (uint64_t)f->ino,
+                      o->gz != NULL ? LSH_CKPT_GZ : 0);
+    }
     if (o->gz == NULL) {
         f->fp_len = 0; /* fingerprint what it has */
         in_tail_file_fingerprint(f, o->st->st_size);
@@ -709,7 +719,7 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
                  "it again from the start",
                  f->path, (long long)size,
                  (unsigned long long)lsh_reader_read_offset(&f->reader));
-    lsh_reader_restart(&f->reader, 0);
+    in_tail_file_retire(f);
     lseek(f->fd, 0, SEEK_SET);
     f->fp_len = 0;
     in_tail_file_fingerprint(f, size);
@@ -718,6 +728,64 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
         lsh_ckpt_set_offset(t->ckpt, f->ckpt, 0, 0, 0);
     }
     return rc;
+}
+
+/*
+ * Before the reader restarts for the new content: if records of the old
+ * content are still out, their progress is kept in a checkpoint entry of
+ * its own (the old fingerprint, the committed offset and its end hash),
+ * moved on as their acks come, and removed once the last one is in.  A
+ * crash before that finds the old content in copytruncate's copy at the
+ * next start-up and resumes it there: unacked records are not lost.
+ */
+static void in_tail_file_retire(struct in_tail_file *f)
+{
+    struct in_tail        *t = f->tail;
+    struct lsh_ckpt_entry *old = NULL;
+    uint32_t               end_len;
+    uint64_t               end_hash;
+
+    if (f->ckpt != NULL && lsh_reader_busy(&f->reader)) {
+        lsh_reader_committed_end(&f->reader, &end_len, &end_hash);
+        old = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, 0,
+                           f->fp_len, f->fp_hash, f->path,
+                           lsh_reader_committed(&f->reader), f);
+        lsh_ckpt_set_offset(t->ckpt, old, lsh_reader_committed(&f->reader),
+                            end_len, end_hash);
+    }
+    if (lsh_reader_restart(&f->reader, 0, old)) {
+        LSH_GROW(f->retired, f->retired_cap, f->nretired + 1);
+        f->retired[f->nretired++] = old;
+    } else if (old != NULL) {
+        lsh_ckpt_remove(t->ckpt, old);
+    }
+}
+
+/* An older generation's acks: its retired entry follows them. */
+static void in_tail_file_old(struct lsh_reader *r, void *cookie,
+                             const struct lsh_tracker *tr, bool done,
+                             void *data)
+{
+    struct in_tail_file   *f = data;
+    struct lsh_ckpt_entry *e = cookie;
+    size_t                 i;
+
+    (void)r;
+    if (e == NULL) {
+        return;
+    }
+    if (!done) {
+        lsh_ckpt_set_offset(f->tail->ckpt, e, tr->committed, tr->committed_len,
+                            tr->committed_hash);
+        return;
+    }
+    for (i = 0; i < f->nretired; i++) {
+        if (f->retired[i] == e) {
+            f->retired[i] = f->retired[--f->nretired];
+            break;
+        }
+    }
+    lsh_ckpt_remove(f->tail->ckpt, e);
 }
 
 static ssize_t in_tail_gz_read(void *src, void *buf, size_t n)
@@ -898,6 +966,11 @@ void in_tail_file_free(struct in_tail_file *f)
         t->c.split += cs->split;
     }
     free(f->k8s_text);
+    for (i = 0; i < (int)f->nretired; i++) {
+        /* at exit only: what is still out is looked for at the next start */
+        lsh_ckpt_unclaim(t->ckpt, f->retired[i]);
+    }
+    free(f->retired);
     if (f->ckpt != NULL && t->exiting) {
         lsh_ckpt_unclaim(t->ckpt, f->ckpt); /* resumed after a restart */
     } else if (f->ckpt != NULL) {

@@ -27,8 +27,10 @@
  * same first bytes are ambiguous, and neither is taken.  An entry whose
  * content is nowhere is kept until checkpoint_retention drops it.
  *
- * At run time the same search finds the copy that copytruncate made of a
- * file just truncated (in_tail_follow_copy()).
+ * The search runs at start-up, and again for the entries below a directory
+ * that appears later (moved back, a volume mounted).  At run time the same
+ * search also finds the copy that copytruncate made of a file just
+ * truncated (in_tail_follow_copy()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -527,11 +529,11 @@ static void in_tail_recover_entry(struct in_tail_rec    *rec,
         in_tail_file_resume(t, &o);
         return;
     }
-    lsh_ins_warn(t->ins,
-                 "'%s' is gone and no rotation of it holds its content; what "
-                 "it held after offset %llu is not read (its checkpoint is "
-                 "kept for checkpoint_retention)",
-                 e->path, (unsigned long long)e->offset);
+    lsh_log(t->starting ? LSH_LOG_WARN : LSH_LOG_DEBUG, t->ins->name,
+            "'%s' is gone and no rotation of it holds its content; what it "
+            "held after offset %llu is not read (its checkpoint is kept for "
+            "checkpoint_retention, in case it comes back)",
+            e->path, (unsigned long long)e->offset);
 }
 
 /* Does any checkpoint entry know c's content already? */
@@ -599,7 +601,19 @@ static void in_tail_recover_later(struct in_tail_rec    *rec,
     }
 }
 
-void in_tail_recover(struct in_tail *t)
+/* Is path below directory dir (NULL: everything is)? */
+static bool in_tail_below(const char *path, const char *dir)
+{
+    size_t n;
+
+    if (dir == NULL) {
+        return true;
+    }
+    n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+void in_tail_recover_under(struct in_tail *t, const char *dir)
 {
     struct in_tail_rec      rec;
     struct lsh_ckpt_entry **v;
@@ -613,7 +627,8 @@ void in_tail_recover(struct in_tail *t)
     rec.t = t;
     v = lsh_ckpt_unclaimed(t->ckpt, &n);
     for (i = 0; i < n; i++) {
-        if (v[i]->owner == NULL && in_tail_wanted(t, v[i]->path)) {
+        if (v[i]->owner == NULL && in_tail_below(v[i]->path, dir) &&
+            in_tail_wanted(t, v[i]->path)) {
             in_tail_recover_entry(&rec, v[i]);
         }
     }
@@ -628,6 +643,11 @@ void in_tail_recover(struct in_tail *t)
     free(rec.fams);
     free(rec.dirs);
     free(v);
+}
+
+void in_tail_recover(struct in_tail *t)
+{
+    in_tail_recover_under(t, NULL);
 }
 
 /* --- a copy made by copytruncate, at run time --------------------------- */

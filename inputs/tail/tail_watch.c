@@ -500,6 +500,8 @@ static void in_tail_dir_event(struct in_tail *t, struct in_tail_dir *d,
         if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
             if (in_tail_wanted_dir(t, path)) {
                 in_tail_scan_dir(t, path, 0);
+                /* rotations of checkpointed files may have come with it */
+                in_tail_recover_under(t, path);
             }
         } else if (ev->mask & IN_MOVED_FROM) {
             in_tail_dir_gone(t, path);

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""The torture test's oracle: which lines must be in Kafka, and are they.
+
+    oracle.py JOURNAL GOT [--report FILE]
+
+JOURNAL is what the driver did, one JSON object per line, in time order:
+  {"ev": "params", "W": s, "dup_window": s}
+  {"t": s, "ev": "write", "inst": I, "tokens": [...]}  lines written to I
+  {"t": s, "ev": "copy", "src": I, "dst": J}   J holds what I holds
+  {"t": s, "ev": "clear", "inst": I}           I truncated: its lines gone
+  {"t": s, "ev": "destroy", "inst": I}         I's last name unlinked
+  {"t": s, "ev": "health", "ok": bool, "why": str}
+  {"t": s, "ev": "fault", "kind": str}         a process fault (dup bound)
+  {"t": s, "ev": "reread", "inst": I}          I may be read again whole
+GOT holds the bodies that arrived in Kafka, one per line.
+
+The rule.  A line is required unless every file holding it was destroyed
+(unlinked, or truncated) at a time u with no healthy window of W seconds
+after it was written: a file created and deleted between two looks, or
+deleted while logship or the broker was down, cannot be read by anyone.
+Such lines are the blind spots; they are reported, not counted as lost.
+Every other line must have arrived at least once.
+
+Duplicates are allowed up to a bound: the lines written within
+dup_window before a process fault or while something was unhealthy (what
+was in flight, or not yet checkpointed), plus the lines of files that may
+be read again whole (a directory moved back after its files were closed).
+
+Exit status 0 if nothing required is missing and the duplicates are
+within the bound, else 1.  It prints one summary line either way.
+"""
+import collections
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def healthy(health, t0, t1):
+    """True if nothing was unhealthy at any moment of [t0, t1]."""
+    ok = True
+    for t, good in health:
+        if t > t1:
+            break
+        if t <= t0:
+            ok = good
+        elif not good:
+            return False
+    return ok
+
+
+def main():
+    events = load(sys.argv[1])
+    with open(sys.argv[2], 'rb') as f:
+        got = collections.Counter(f.read().decode('utf-8', 'replace').split('\n'))
+    params = events[0]
+    W, window = params['W'], params['dup_window']
+    holders = collections.defaultdict(set)  # token -> instances holding it
+    content = collections.defaultdict(list)  # instance -> its tokens
+    written = {}                              # token -> time written
+    destroyed = {}                            # token -> time last held
+    health = []
+    faults = []
+    reread = set()
+
+    def drop(inst, t):
+        for tok in content.pop(inst, []):
+            holders[tok].discard(inst)
+            if not holders[tok]:
+                destroyed[tok] = t
+
+    for e in events[1:]:
+        ev, t = e['ev'], e.get('t', 0)
+        if ev == 'write':
+            for tok in e['tokens']:
+                written[tok] = t
+                holders[tok].add(e['inst'])
+                content[e['inst']].append(tok)
+                destroyed.pop(tok, None)
+        elif ev == 'copy':
+            for tok in content[e['src']]:
+                holders[tok].add(e['dst'])
+                destroyed.pop(tok, None)
+            content[e['dst']] = list(content[e['src']])
+        elif ev in ('clear', 'destroy'):
+            drop(e['inst'], t)
+        elif ev == 'health':
+            health.append((t, e['ok']))
+        elif ev == 'fault':
+            faults.append(t)
+        elif ev == 'reread':
+            reread.update(content[e['inst']])
+
+    missing, blind, blind_arrived = [], 0, 0
+    for tok, t in written.items():
+        u = destroyed.get(tok)
+        required = u is None or (u >= t + W and healthy(health, t, t + W))
+        if required and got[tok] == 0:
+            missing.append(tok)
+        elif not required:
+            blind += 1
+            blind_arrived += got[tok] > 0
+
+    dups = sum(n - 1 for tok, n in got.items() if n > 1 and tok in written)
+    at_risk = set(reread)
+    for tok, t in written.items():
+        if any(0 <= f - t <= window for f in faults) or \
+                not healthy(health, t, t + window):
+            at_risk.add(tok)
+    bound = 2 * len(at_risk) + 100
+    unexpected = sum(1 for tok in got if tok and tok.startswith('z')
+                     and tok not in written)
+
+    ok = not missing and dups <= bound and unexpected == 0
+    print('oracle: %d lines written, %d required, %d missing, %d in blind '
+          'spots (%d of them arrived anyway), %d duplicates (bound %d), '
+          '%d unexpected: %s'
+          % (len(written), len(written) - blind, len(missing), blind,
+             blind_arrived, dups, bound, unexpected, 'PASS' if ok else 'FAIL'))
+    for tok in sorted(missing)[:20]:
+        print('  missing: %s (written at %.3f)' % (tok[:60], written[tok]))
+    sys.exit(0 if ok else 1)
+
+
+main()
