@@ -11,6 +11,7 @@
 #   kafka.sh topic NAME PARTITIONS [KEY=VALUE...]
 #                                     create a topic (no-op if it exists),
 #                                     with topic configs
+#   kafka.sh config NAME KEY=VALUE    change a topic's configuration
 #   kafka.sh logs                     print the end of the broker's log
 #
 # Environment:
@@ -217,6 +218,17 @@ topic() {
     die "topic '$name' has no leaders"
 }
 
+# Changes a topic's configuration: topic_config NAME KEY=VALUE[,KEY=VALUE]
+topic_config() {
+    local name=${1:?config NAME KEY=VALUE} kv=${2:?config NAME KEY=VALUE}
+    answers || die "no broker on $bootstrap"
+    fetch
+    java_run kafka.admin.ConfigCommand --bootstrap-server "$bootstrap" \
+        --alter --entity-type topics --entity-name "$name" --add-config "$kv" \
+        >/dev/null 2>"$run/config.err" ||
+        { cat "$run/config.err" >&2; die "cannot configure topic '$name'"; }
+}
+
 logs() {
     if [ -f "$run/broker.log" ]; then
         echo "--- last lines of $run/broker.log ---"
@@ -233,7 +245,8 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 topic) shift; topic "$@" ;;
+config) shift; topic_config "$@" ;;
 logs) shift; logs "$@" ;;
 fetch) fetch ;;
-*) echo "usage: kafka.sh start|stop|status|topic NAME PARTITIONS|logs" >&2; exit 2 ;;
+*) echo "usage: kafka.sh start|stop|status|topic NAME PARTITIONS|config NAME K=V|logs" >&2; exit 2 ;;
 esac

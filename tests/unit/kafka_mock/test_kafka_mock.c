@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "kafka.h"
 #include "mem.h"
 #include "ticket.h"
 
@@ -373,6 +374,52 @@ static void test_fatal_error_then_no_producer(void **state)
     assert_int_equal(consume_all(fx, 2000, &dups), 2000);
 }
 
+static void test_topic_cache_bounded(void **state)
+{
+    struct fx            *fx = *state;
+    struct out_kafka      ctx;
+    struct out_kafka_conf conf;
+    struct lsh_instance   ins;
+    rd_kafka_conf_t      *kc = rd_kafka_conf_new();
+    char                  err[256];
+    char                  name[32];
+    int                   i;
+
+    /*
+     * A topic template fed by log content: every record a new topic.  The
+     * cache keeps the 3 most recently used handles, and counts misses.
+     */
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&conf, 0, sizeof(conf));
+    memset(&ins, 0, sizeof(ins));
+    conf.topic_cache = 3;
+    ctx.conf = &conf;
+    ctx.ins = &ins;
+    lsh_hmap_init(&ctx.topics);
+    rd_kafka_conf_set(kc, "bootstrap.servers",
+                      rd_kafka_mock_cluster_bootstraps(fx->mc), err,
+                      sizeof(err));
+    rd_kafka_conf_set(kc, "log_level", "0", err, sizeof(err));
+    ctx.rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
+    assert_non_null(ctx.rk);
+    for (i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), "topic-%d", i);
+        assert_non_null(out_kafka_rkt(&ctx, name));
+        assert_true(ctx.topics.count <= 3);
+    }
+    assert_int_equal(ctx.s.topic_misses, 1000);
+    /* the most recent three are hits; an evicted one is a miss again */
+    assert_non_null(out_kafka_rkt(&ctx, "topic-998"));
+    assert_non_null(out_kafka_rkt(&ctx, "topic-997"));
+    assert_non_null(out_kafka_rkt(&ctx, "topic-999"));
+    assert_int_equal(ctx.s.topic_misses, 1000);
+    assert_non_null(out_kafka_rkt(&ctx, "topic-5"));
+    assert_int_equal(ctx.s.topic_misses, 1001);
+    assert_int_equal(ctx.topics.count, 3);
+    out_kafka_destroy_producer(&ctx);
+    assert_null(ctx.lru_head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +429,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fatal_error_then_no_producer,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_topic_cache_bounded, setup,
+                                        teardown),
     };
 
     lsh_log_level = getenv("LSH_DEBUG") ? LSH_LOG_DEBUG : LSH_LOG_WARN;
