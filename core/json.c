@@ -174,6 +174,32 @@ void lsh_json_str(struct lsh_buf *out, const char *s, size_t n)
     lsh_buf_addc(out, '"');
 }
 
+void lsh_json_raw(struct lsh_buf *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + n;
+    const unsigned char *run = p;
+    size_t               k;
+    size_t               skip;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        k = lsh_utf8_seq(p, end, &skip);
+        if (k > 0) {
+            p += k;
+            continue;
+        }
+        lsh_buf_add(out, run, (size_t)(p - run));
+        lsh_buf_add(out, "\xef\xbf\xbd", 3);
+        p += skip;
+        run = p;
+    }
+    lsh_buf_add(out, run, (size_t)(p - run));
+}
+
 void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v)
 {
     switch (v->type) {
@@ -194,7 +220,7 @@ void lsh_json_value(struct lsh_buf *out, const struct lsh_value *v)
         lsh_buf_adds(out, v->b ? "true" : "false");
         break;
     case LSH_V_JSON:
-        lsh_buf_add(out, v->s.ptr, v->s.len);
+        lsh_json_raw(out, v->s.ptr, v->s.len);
         break;
     case LSH_V_NULL:
     default:
@@ -271,11 +297,18 @@ void lsh_json_time(struct lsh_buf *out, int64_t ns, enum lsh_time_format tf)
         lsh_buf_add_u64w(out, (uint64_t)frac, 9);
         lsh_buf_add(out, "Z\"", 2);
         break;
-    case LSH_TF_EPOCH:
-        lsh_buf_add_i64(out, sec);
+    case LSH_TF_EPOCH: {
+        /* -0.5 s is "-0.500000000": sign, then the magnitude */
+        uint64_t mag = ns < 0 ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
+
+        if (ns < 0) {
+            lsh_buf_addc(out, '-');
+        }
+        lsh_buf_add_u64w(out, mag / LSH_NS_PER_SEC, 1);
         lsh_buf_addc(out, '.');
-        lsh_buf_add_u64w(out, (uint64_t)frac, 9);
+        lsh_buf_add_u64w(out, mag % LSH_NS_PER_SEC, 9);
         break;
+    }
     case LSH_TF_EPOCH_MS:
         lsh_buf_add_i64(out, sec * 1000 + frac / LSH_NS_PER_MS);
         break;

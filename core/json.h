@@ -55,6 +55,13 @@ void lsh_json_time(struct lsh_buf *out, int64_t ns, enum lsh_time_format tf);
 /* Writes ns as RFC 3339 UTC with milliseconds; returns the length (24). */
 size_t lsh_time_rfc3339_ms(int64_t ns, char out[LSH_RFC3339_MS_LEN + 1]);
 
+/*
+ * Appends JSON text (already well-formed, e.g. a nested value a parser
+ * checked) with each ill-formed UTF-8 sequence replaced by U+FFFD, so that
+ * the output is valid UTF-8 too.
+ */
+void lsh_json_raw(struct lsh_buf *out, const char *s, size_t n);
+
 /* Length of the well-formed UTF-8 sequence at p, or 0 if ill-formed. */
 size_t lsh_utf8_seq(const unsigned char *p, const unsigned char *end,
                     size_t *skip);

@@ -98,8 +98,42 @@ static bool lsh_env_name_char(char c)
     return isalnum((unsigned char)c) || c == '_';
 }
 
+/*
+ * The '}' that closes the "${NAME:-" whose default starts at s[from]:
+ * defaults may hold references of their own ("${A:-${B}/x}").  Returns
+ * its index, or len if there is none.
+ */
+static size_t lsh_env_close(const char *s, size_t len, size_t from)
+{
+    size_t depth = 1;
+    size_t k = from;
+
+    while (k < len) {
+        if (s[k] == '$' && k + 1 < len &&
+            (s[k + 1] == '{' || s[k + 1] == '$')) {
+            depth += s[k + 1] == '{';
+            k += 2;
+            continue;
+        }
+        if (s[k] == '}' && --depth == 0) {
+            return k;
+        }
+        k++;
+    }
+    return len;
+}
+
+static int lsh_env_expand_depth(const char *s, size_t len, struct lsh_buf *out,
+                                struct lsh_buf *err, size_t *at, int depth);
+
 int lsh_env_expand(const char *s, size_t len, struct lsh_buf *out,
                    struct lsh_buf *err, size_t *at)
+{
+    return lsh_env_expand_depth(s, len, out, err, at, 0);
+}
+
+static int lsh_env_expand_depth(const char *s, size_t len, struct lsh_buf *out,
+                                struct lsh_buf *err, size_t *at, int depth)
 {
     struct lsh_buf name = LSH_BUF_INIT;
     size_t         i = 0;
@@ -152,19 +186,30 @@ int lsh_env_expand(const char *s, size_t len, struct lsh_buf *out,
             continue;
         }
         if (j + 1 < len && s[j] == ':' && s[j + 1] == '-') {
-            const char *close = memchr(s + j + 2, '}', len - j - 2);
+            size_t close = lsh_env_close(s, len, j + 2);
+            size_t sub = 0;
 
-            if (close == NULL) {
+            if (close == len) {
                 lsh_buf_addf(err, "'${%s:-' is not closed by '}'", name.ptr);
                 rc = LSH_EINVAL;
                 break;
             }
             if (val != NULL && val[0] != '\0') {
                 lsh_buf_adds(out, val);
+            } else if (depth >= 16) {
+                lsh_buf_adds(err, "defaults nested more than 16 deep");
+                rc = LSH_EINVAL;
+                break;
             } else {
-                lsh_buf_add(out, s + j + 2, (size_t)(close - (s + j + 2)));
+                /* the default is expanded in turn: ${A:-${B:-x}} */
+                rc = lsh_env_expand_depth(s + j + 2, close - j - 2, out, err,
+                                          &sub, depth + 1);
+                if (rc != LSH_OK) {
+                    *at = j + 2 + sub;
+                    break;
+                }
             }
-            i = (size_t)(close - s) + 1;
+            i = close + 1;
             continue;
         }
         lsh_buf_addf(err, "'${%s' must be followed by '}' or ':-default}'",

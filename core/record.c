@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "mem.h"
 
 #define LSH_BATCH_ARENA_CHUNK (64 * 1024)
@@ -72,6 +73,8 @@ struct lsh_record *lsh_batch_push(struct lsh_batch *b, struct lsh_str body,
     r->nfields = 0;
     r->fields_cap = 0;
     r->flags = 0;
+    r->index = NULL;
+    r->index_cap = 0;
     return r;
 }
 
@@ -83,11 +86,61 @@ void lsh_batch_drop(struct lsh_batch *b, struct lsh_record *r)
     }
 }
 
+/* Below this many fields a scan is faster than an index. */
+#define LSH_INDEX_MIN 16
+
+static uint32_t lsh_name_hash(struct lsh_str name)
+{
+    return (uint32_t)lsh_hash_fast(name.ptr, name.len);
+}
+
+static void lsh_index_put(uint32_t *index, uint32_t cap, struct lsh_str name,
+                          uint32_t i)
+{
+    uint32_t h = lsh_name_hash(name) & (cap - 1);
+
+    while (index[h] != 0) {
+        h = (h + 1) & (cap - 1);
+    }
+    index[h] = i + 1;
+}
+
+/* (Re)builds r's index with room for twice its fields. */
+static void lsh_index_build(struct lsh_batch *b, struct lsh_record *r,
+                            uint32_t want)
+{
+    uint32_t cap = 64;
+    uint32_t i;
+
+    while (cap < want * 2) {
+        cap *= 2;
+    }
+    r->index = lsh_arena_alloc(&b->arena, cap * sizeof(*r->index));
+    memset(r->index, 0, cap * sizeof(*r->index));
+    r->index_cap = cap;
+    for (i = 0; i < r->nfields; i++) {
+        lsh_index_put(r->index, cap, r->fields[i].name, i);
+    }
+}
+
 struct lsh_field *lsh_record_field(const struct lsh_record *r,
                                    struct lsh_str           name)
 {
     uint32_t i;
 
+    if (r->index != NULL) {
+        uint32_t h = lsh_name_hash(name) & (r->index_cap - 1);
+
+        while (r->index[h] != 0) {
+            struct lsh_field *f = &r->fields[r->index[h] - 1];
+
+            if (lsh_str_eq(f->name, name)) {
+                return f;
+            }
+            h = (h + 1) & (r->index_cap - 1);
+        }
+        return NULL;
+    }
     for (i = 0; i < r->nfields; i++) {
         if (lsh_str_eq(r->fields[i].name, name)) {
             return &r->fields[i];
@@ -99,8 +152,12 @@ struct lsh_field *lsh_record_field(const struct lsh_record *r,
 void lsh_record_set(struct lsh_batch *b, struct lsh_record *r,
                     struct lsh_str name, struct lsh_value v)
 {
-    struct lsh_field *f = lsh_record_field(r, name);
+    struct lsh_field *f;
 
+    if (r->index == NULL && r->nfields >= LSH_INDEX_MIN) {
+        lsh_index_build(b, r, r->nfields + 1);
+    }
+    f = lsh_record_field(r, name);
     if (f != NULL) {
         f->v = v;
         return;
@@ -118,6 +175,13 @@ void lsh_record_set(struct lsh_batch *b, struct lsh_record *r,
     f = &r->fields[r->nfields++];
     f->name = name;
     f->v = v;
+    if (r->index != NULL) {
+        if (r->nfields * 2 > r->index_cap) {
+            lsh_index_build(b, r, r->nfields);
+        } else {
+            lsh_index_put(r->index, r->index_cap, name, r->nfields - 1);
+        }
+    }
 }
 
 bool lsh_record_unset(struct lsh_record *r, struct lsh_str name)
@@ -131,5 +195,27 @@ bool lsh_record_unset(struct lsh_record *r, struct lsh_str name)
     idx = (size_t)(f - r->fields);
     memmove(f, f + 1, (r->nfields - idx - 1) * sizeof(*f));
     r->nfields--;
+    r->index = NULL; /* the numbers moved: rebuilt when next needed */
+    r->index_cap = 0;
     return true;
+}
+
+void lsh_record_mark(struct lsh_batch *b, const struct lsh_record *r,
+                     struct lsh_record_mark *m)
+{
+    m->nfields = r->nfields;
+    m->fields = NULL;
+    if (r->nfields > 0) {
+        m->fields = lsh_arena_alloc(&b->arena, r->nfields * sizeof(*r->fields));
+        memcpy(m->fields, r->fields, r->nfields * sizeof(*r->fields));
+    }
+}
+
+void lsh_record_rewind(struct lsh_record *r, const struct lsh_record_mark *m)
+{
+    r->fields = m->fields;
+    r->nfields = m->nfields;
+    r->fields_cap = m->nfields;
+    r->index = NULL;
+    r->index_cap = 0;
 }

@@ -71,6 +71,14 @@ struct lsh_record {
     uint32_t          nfields;
     uint32_t          fields_cap;
     uint32_t          flags;
+    /*
+     * With many fields (a JSON object of 80,000 keys), lookups go through
+     * a hash index of field numbers + 1 (0: empty), built in the arena on
+     * first need and kept up to date, so that setting n fields costs O(n),
+     * not O(n^2).  index_cap is a power of two, or 0 for no index.
+     */
+    uint32_t *index;
+    uint32_t  index_cap;
 };
 
 struct lsh_batch {
@@ -112,6 +120,19 @@ struct lsh_field *lsh_record_field(const struct lsh_record *r,
  */
 void lsh_record_set(struct lsh_batch *b, struct lsh_record *r,
                     struct lsh_str name, struct lsh_value v);
+
+/*
+ * The fields of a record at one moment, to go back to: a parser that
+ * fails half-way (invalid JSON) leaves the record as it was.
+ */
+struct lsh_record_mark {
+    struct lsh_field *fields; /* a copy, in the arena; NULL if none */
+    uint32_t          nfields;
+};
+
+void lsh_record_mark(struct lsh_batch *b, const struct lsh_record *r,
+                     struct lsh_record_mark *m);
+void lsh_record_rewind(struct lsh_record *r, const struct lsh_record_mark *m);
 
 /* Removes field name; returns true if it existed. */
 bool lsh_record_unset(struct lsh_record *r, struct lsh_str name);

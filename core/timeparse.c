@@ -4,6 +4,7 @@
 #include "timeparse.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,6 +44,15 @@ int lsh_timefmt_compile(struct lsh_timefmt *f, const char *spec,
         *err = "is too long";
         return LSH_EINVAL;
     }
+    for (pct = spec; (pct = strchr(pct, '%')) != NULL; pct += 2) {
+        if (pct[1] != '\0' && strchr("YyCGgsFDcx", pct[1]) != NULL) {
+            f->has_year = true;
+        }
+        if (pct[1] == '\0') {
+            break;
+        }
+    }
+    pct = strstr(spec, "%f");
     if (pct == NULL) {
         snprintf(f->before, sizeof(f->before), "%s", spec);
     } else {
@@ -66,6 +76,20 @@ static bool lsh_digits(const char *s, int n, int *out)
     }
     *out = v;
     return true;
+}
+
+static bool lsh_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The days of month m (1-12) of year y. */
+static int lsh_month_days(int64_t y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+
+    return m == 2 && lsh_leap(y) ? 29 : days[m - 1];
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
@@ -130,7 +154,8 @@ int lsh_time_parse_iso8601(const char *s, size_t n, int64_t *ns)
         s[16] != ':' || !lsh_digits(s, 4, &y) || !lsh_digits(s + 5, 2, &mo) ||
         !lsh_digits(s + 8, 2, &d) || !lsh_digits(s + 11, 2, &h) ||
         !lsh_digits(s + 14, 2, &mi) || !lsh_digits(s + 17, 2, &sec) || mo < 1 ||
-        mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+        mo > 12 || d < 1 || d > lsh_month_days(y, mo) || h > 23 || mi > 59 ||
+        sec > 60) {
         return LSH_EINVAL;
     }
     if (i < n && (s[i] == '.' || s[i] == ',')) {
@@ -155,6 +180,9 @@ int lsh_time_parse_iso8601(const char *s, size_t n, int64_t *ns)
         } else {
             return LSH_EINVAL;
         }
+        if (zh > 23 || zm > 59) {
+            return LSH_EINVAL;
+        }
         off = sign * ((int64_t)zh * 3600 + zm * 60);
     }
     if (i != n) {
@@ -164,13 +192,17 @@ int lsh_time_parse_iso8601(const char *s, size_t n, int64_t *ns)
         lsh_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off, frac, ns);
 }
 
-/* "123.456" times unit (ns per unit). */
+/*
+ * "123.456" times unit (ns per unit).  Out of the int64 range of
+ * nanoseconds is an error, checked before anything can overflow.
+ */
 static int lsh_time_epoch(const char *s, size_t n, int64_t unit, int64_t *ns)
 {
-    size_t  i = 0;
-    int64_t whole = 0;
-    int64_t frac = 0;
-    bool    neg = false;
+    size_t   i = 0;
+    uint64_t whole = 0;
+    int64_t  frac = 0;
+    uint64_t total;
+    bool     neg = false;
 
     if (i < n && s[i] == '-') {
         neg = true;
@@ -180,36 +212,81 @@ static int lsh_time_epoch(const char *s, size_t n, int64_t unit, int64_t *ns)
         return LSH_EINVAL;
     }
     while (i < n && s[i] >= '0' && s[i] <= '9') {
-        if (whole > (INT64_MAX / unit) / 10) {
+        whole = whole * 10 + (uint64_t)(s[i++] - '0');
+        if (whole > (uint64_t)INT64_MAX / (uint64_t)unit) {
             return LSH_EINVAL;
         }
-        whole = whole * 10 + (s[i++] - '0');
     }
     if (i < n && s[i] == '.') {
         size_t k = lsh_fraction(s + i + 1, n - i - 1, &frac);
 
         i += 1 + k;
-        frac = frac * unit / LSH_NS_PER_SEC; /* at most 1e18: no overflow */
+        frac = frac * unit / LSH_NS_PER_SEC; /* < unit: at most 1e18 */
     }
     if (i != n) {
         return LSH_EINVAL;
     }
-    *ns = whole * unit + frac;
-    if (neg) {
-        *ns = -*ns;
+    total = whole * (uint64_t)unit;
+    if (total > (uint64_t)INT64_MAX - (uint64_t)frac) {
+        return LSH_EINVAL;
     }
+    total += (uint64_t)frac;
+    *ns = neg ? -(int64_t)total : (int64_t)total;
     return LSH_OK;
 }
 
+/* tm as seconds since the epoch, if its date exists; minus its offset. */
+static bool lsh_tm_sec(const struct tm *tm, long gmtoff, int64_t *sec)
+{
+    int64_t y = (int64_t)tm->tm_year + 1900;
+
+    if (tm->tm_mon < 0 || tm->tm_mon > 11 || tm->tm_mday < 1 ||
+        tm->tm_mday > lsh_month_days(y, tm->tm_mon + 1) || tm->tm_hour > 23 ||
+        tm->tm_min > 59 || tm->tm_sec > 60) {
+        return false;
+    }
+    *sec = lsh_days(y, tm->tm_mon + 1, tm->tm_mday) * 86400 +
+           tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec - gmtoff;
+    return true;
+}
+
+/*
+ * For a format without a year: of the last, this and the next year, the
+ * one that puts the time nearest to now ("Dec 31 23:59:58" read just
+ * after New Year is last year's).
+ */
+static bool lsh_nearest_year(struct tm *tm, long gmtoff, int64_t now,
+                             int64_t *sec)
+{
+    time_t    t = (time_t)now;
+    struct tm nowtm;
+    int64_t   best = 0;
+    bool      found = false;
+    int       dy;
+
+    gmtime_r(&t, &nowtm);
+    for (dy = -1; dy <= 1; dy++) {
+        int64_t cand;
+
+        tm->tm_year = nowtm.tm_year + dy;
+        if (lsh_tm_sec(tm, gmtoff, &cand) &&
+            (!found || llabs(cand - now) < llabs(best - now))) {
+            best = cand;
+            found = true;
+        }
+    }
+    *sec = best;
+    return found;
+}
+
 static int lsh_time_strptime(const struct lsh_timefmt *f, const char *s,
-                             size_t n, int64_t *ns)
+                             size_t n, int64_t now, int64_t *ns)
 {
     char        buf[128];
     struct tm   tm;
     const char *p;
     int64_t     frac = 0;
-    time_t      now = time(NULL);
-    struct tm   nowtm;
+    int64_t     sec;
     long        gmtoff;
 
     if (n >= sizeof(buf)) {
@@ -217,9 +294,8 @@ static int lsh_time_strptime(const struct lsh_timefmt *f, const char *s,
     }
     memcpy(buf, s, n);
     buf[n] = '\0';
-    gmtime_r(&now, &nowtm);
     memset(&tm, 0, sizeof(tm));
-    tm.tm_year = nowtm.tm_year; /* formats without a year mean this one */
+    tm.tm_year = 70;
     tm.tm_mday = 1;
     p = strptime(buf, f->before, &tm);
     if (p == NULL) {
@@ -242,12 +318,25 @@ static int lsh_time_strptime(const struct lsh_timefmt *f, const char *s,
     if (*p != '\0') {
         return LSH_EINVAL;
     }
-    gmtoff = tm.tm_gmtoff; /* timegm() normalizes tm: read it first */
-    return lsh_time_ns((int64_t)timegm(&tm) - gmtoff, frac, ns);
+    gmtoff = tm.tm_gmtoff;
+    if (gmtoff > 86399 || gmtoff < -86399) {
+        return LSH_EINVAL;
+    }
+    if (f->has_year ? !lsh_tm_sec(&tm, gmtoff, &sec)
+                    : !lsh_nearest_year(&tm, gmtoff, now, &sec)) {
+        return LSH_EINVAL; /* a day the month does not have */
+    }
+    return lsh_time_ns(sec, frac, ns);
 }
 
 int lsh_time_parse(const struct lsh_timefmt *f, const char *s, size_t n,
                    int64_t *ns)
+{
+    return lsh_time_parse_at(f, s, n, (int64_t)time(NULL), ns);
+}
+
+int lsh_time_parse_at(const struct lsh_timefmt *f, const char *s, size_t n,
+                      int64_t now, int64_t *ns)
 {
     switch (f->kind) {
     case LSH_TIME_ISO8601:
@@ -261,6 +350,6 @@ int lsh_time_parse(const struct lsh_timefmt *f, const char *s, size_t n,
     case LSH_TIME_EPOCH_NS:
         return lsh_time_epoch(s, n, 1, ns);
     default:
-        return lsh_time_strptime(f, s, n, ns);
+        return lsh_time_strptime(f, s, n, now, ns);
     }
 }

@@ -563,13 +563,17 @@ static int flt_parse_process(struct lsh_instance *ins, struct lsh_batch *b)
             continue;
         }
         if (c->format == FLT_PARSE_JSON) {
-            struct flt_parse_json j = {p, b, r, {NULL, 0}};
-            const char           *err;
-            size_t                at;
+            struct flt_parse_json  j = {p, b, r, {NULL, 0}};
+            struct lsh_record_mark mark;
+            const char            *err;
+            size_t                 at;
 
+            lsh_record_mark(b, r, &mark);
             ok = lsh_jparse_object(subj.ptr, subj.len, flt_parse_member, &j,
                                    &err, &at) == LSH_OK;
             if (!ok) {
+                /* invalid JSON gives no field at all, not the first few */
+                lsh_record_rewind(r, &mark);
                 p->s.bad_json++;
                 flt_parse_mismatch(p, b, r, "invalid json");
                 continue;

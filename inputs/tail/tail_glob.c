@@ -89,6 +89,7 @@ int in_tail_glob_compile(struct in_tail_glob *g, const char *pattern,
 
         if (c.len[nroot] > NAME_MAX) {
             *err = "has a component longer than NAME_MAX";
+            lsh_buf_release(&root); /* (it leaked here) */
             return LSH_EINVAL;
         }
         memcpy(tmp, c.p[nroot], c.len[nroot]);

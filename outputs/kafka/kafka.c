@@ -549,7 +549,9 @@ static rd_kafka_headers_t *out_kafka_headers(struct out_kafka        *ctx,
     for (i = 0; i < h->n; i++) {
         lsh_buf_reset(&ctx->hbuf);
         lsh_tpl_render(h->objs[i], b, r, out_kafka_host(), &ctx->hbuf);
-        rd_kafka_header_add(hdrs, h->keys[i], -1, ctx->hbuf.ptr,
+        /* an empty render is an empty value, never a null one */
+        rd_kafka_header_add(hdrs, h->keys[i], -1,
+                            ctx->hbuf.len > 0 ? ctx->hbuf.ptr : "",
                             (ssize_t)ctx->hbuf.len);
     }
     return hdrs;
@@ -591,6 +593,14 @@ static void out_kafka_render(struct out_kafka *ctx, const struct lsh_batch *b,
         m->val = ctx->val.ptr;
         m->vlen = ctx->val.len;
         break;
+    }
+    if (m->vlen == 0) {
+        /*
+         * One rule for every record: an empty value is an empty message,
+         * never a null one (a tombstone, which deletes the key on a
+         * compacted topic), whatever the buffer held before.
+         */
+        m->val = "";
     }
     m->hdrs = out_kafka_headers(ctx, b, r);
 }

@@ -11,6 +11,10 @@
 #include "jparse.h"
 #include "kafka.h"
 
+/*
+ * A number of the statistics, as an int64: a float out of that range (or
+ * NaN) is clamped, never converted with undefined behaviour.
+ */
 static int64_t out_kafka_num(const struct lsh_jvalue *v)
 {
     struct lsh_value n;
@@ -19,7 +23,30 @@ static int64_t out_kafka_num(const struct lsh_jvalue *v)
         return 0;
     }
     lsh_jnumber(v->raw, &n);
-    return n.type == LSH_V_INT ? n.i : n.type == LSH_V_FLOAT ? (int64_t)n.f : 0;
+    if (n.type == LSH_V_INT) {
+        return n.i;
+    }
+    if (n.type != LSH_V_FLOAT || !(n.f == n.f)) {
+        return 0;
+    }
+    if (n.f >= 9223372036854775807.0) {
+        return INT64_MAX;
+    }
+    if (n.f <= -9223372036854775808.0) {
+        return INT64_MIN;
+    }
+    return (int64_t)n.f;
+}
+
+/* a + b, saturating: sums of hostile (or just huge) numbers stay defined */
+static int64_t out_kafka_add(int64_t a, int64_t b)
+{
+    int64_t r;
+
+    if (__builtin_add_overflow(a, b, &r)) {
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return r;
 }
 
 static bool out_kafka_key(const struct lsh_jvalue *k, const char *name)
@@ -64,12 +91,13 @@ static int out_kafka_broker_cb(void *arg, const struct lsh_jvalue *k,
     struct out_kafka_metrics *m = arg;
 
     if (out_kafka_key(k, "state")) {
-        m->brokers_up +=
-            v->raw.len == 4 && memcmp(v->raw.ptr, "\"UP\"", 4) == 0;
+        m->brokers_up = out_kafka_add(m->brokers_up,
+                                      v->raw.len == 4 &&
+                                          memcmp(v->raw.ptr, "\"UP\"", 4) == 0);
     } else if (out_kafka_key(k, "txerrs")) {
-        m->tx_errors += out_kafka_num(v);
+        m->tx_errors = out_kafka_add(m->tx_errors, out_kafka_num(v));
     } else if (out_kafka_key(k, "txretries")) {
-        m->tx_retries += out_kafka_num(v);
+        m->tx_retries = out_kafka_add(m->tx_retries, out_kafka_num(v));
     } else if (out_kafka_key(k, "rtt")) {
         m->rtt_avg_us = LSH_MAX(m->rtt_avg_us, out_kafka_pick(v, "avg"));
         m->rtt_p99_us = LSH_MAX(m->rtt_p99_us, out_kafka_pick(v, "p99"));

@@ -209,7 +209,10 @@ static void test_env(void **state)
     const char        *yaml = PIPE_HEAD
         "      - type: tail\n"
         "        paths: ['${LSH_T_DIR}/*.log', '${LSH_T_UNSET:-/d}/x', "
-        "'/${LSH_T_EMPTY:-e}', '/lit $${HOME} $$x $5']\n" OUTPUTS;
+        "'/${LSH_T_EMPTY:-e}', '/lit $${HOME} $$x $5', "
+        "'${LSH_T_UNSET:-${LSH_T_DIR}/state}', "
+        "'${LSH_T_UNSET:-${LSH_T_EMPTY:-/n}/${LSH_T_DIR:-x}}', "
+        "'/${LSH_T_DIR:-${LSH_T_UNSET}}']\n" OUTPUTS;
     const char **paths;
 
     (void)state;
@@ -226,6 +229,10 @@ static void test_env(void **state)
     assert_string_equal(paths[1], "/d/x");
     assert_string_equal(paths[2], "/e");
     assert_string_equal(paths[3], "/lit ${HOME} $$x $5");
+    /* nested defaults are expanded in turn; a set variable wins */
+    assert_string_equal(paths[4], "/var/log/app/state");
+    assert_string_equal(paths[5], "/n//var/log/app");
+    assert_string_equal(paths[6], "//var/log/app");
     lsh_config_destroy(cfg);
     lsh_diag_release(&d);
 
@@ -240,6 +247,13 @@ static void test_env(void **state)
     expect_error(PIPE_HEAD
                  "      - type: tail\n        paths: ${A:-b\n" OUTPUTS,
                  "option 'paths': '${A:-' is not closed by '}'");
+    expect_error(PIPE_HEAD "      - type: tail\n        paths: "
+                           "/${LSH_T_UNSET:-${LSH_T_UNSET}}\n" OUTPUTS,
+                 "t.yaml:5:32: pipeline 'app': input 'tail': option 'paths': "
+                 "environment variable 'LSH_T_UNSET' is not set");
+    expect_error(PIPE_HEAD "      - type: tail\n        paths: "
+                           "/${LSH_T_UNSET:-${B}\n" OUTPUTS,
+                 "'${LSH_T_UNSET:-' is not closed by '}'");
     expect_error(PIPE_HEAD
                  "      - type: tail\n        paths: ${A-b}\n" OUTPUTS,
                  "option 'paths': '${A' must be followed by '}' or "

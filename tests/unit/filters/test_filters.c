@@ -277,6 +277,72 @@ static void test_parse_json(void **state)
     flt_free(g);
 }
 
+/* Invalid JSON gives no field at all, however far it got. */
+static void test_parse_json_invalid_no_fields(void **state)
+{
+    static const char *const lines[] = {
+        "{\"level\":\"error\",\"user\":\"mallory\",\"msg\":\"trunc",
+        "{\"a\":{\"b\":1,\"c\":}}",
+        NULL,
+    };
+    struct flt *f = flt_new(
+        &flt_parse_plugin, "format: json\nnested: flatten\non_mismatch: tag\n");
+    struct lsh_batch b;
+
+    (void)state;
+    batch_lines(&b, lines);
+    /* a field from before (a container's stream) survives the rewind */
+    lsh_record_set(&b, &b.recs[0], LSH_STR_LIT("stream"),
+                   lsh_value_str(LSH_STR_LIT("stdout")));
+    f->plugin->process(&f->ins, &b);
+    expect_json(&b,
+                "{" T0 ",\"body\":\"{\\\"level\\\":\\\"error\\\",\\\"user\\\":"
+                "\\\"mallory\\\",\\\"msg\\\":\\\"trunc\",\"path\":\"/var/log/"
+                "t.log\",\"host\":\"h\",\"stream\":\"stdout\","
+                "\"parse_error\":\"invalid json\"}\n"
+                "{" T0 ",\"body\":\"{\\\"a\\\":{\\\"b\\\":1,\\\"c\\\":}}\","
+                "\"path\":\"/var/log/t.log\",\"host\":\"h\","
+                "\"parse_error\":\"invalid json\"}\n");
+    lsh_batch_release(&b);
+    flt_free(f);
+}
+
+/* 80,000 keys in one JSON line: linear, not quadratic, in the fields. */
+static void test_parse_json_many_keys(void **state)
+{
+    struct lsh_buf    line = LSH_BUF_INIT;
+    const char       *lines[2] = {NULL, NULL};
+    struct flt       *f = flt_new(&flt_parse_plugin, "format: json\n");
+    struct lsh_batch  b;
+    struct lsh_field *x;
+    int               i;
+
+    (void)state;
+    lsh_buf_addc(&line, '{');
+    for (i = 0; i < 80000; i++) {
+        lsh_buf_addf(&line, "%s\"key%d\":%d", i ? "," : "", i, i);
+    }
+    lsh_buf_adds(&line, ",\"key7\":-7}"); /* a duplicate: the last wins */
+    lines[0] = lsh_buf_cstr(&line);
+    batch_lines(&b, lines);
+    f->plugin->process(&f->ins, &b);
+    /* lookups go through the index, not a scan (timed in bench/, not here) */
+    assert_non_null(b.recs[0].index);
+    assert_true(b.recs[0].index_cap >= 2 * 80000);
+    assert_int_equal(b.recs[0].nfields, 80000);
+    x = lsh_record_field(&b.recs[0], LSH_STR_LIT("key79999"));
+    assert_non_null(x);
+    assert_int_equal(x->v.i, 79999);
+    x = lsh_record_field(&b.recs[0], LSH_STR_LIT("key7"));
+    assert_int_equal(x->v.i, -7);
+    assert_true(lsh_record_unset(&b.recs[0], LSH_STR_LIT("key5")));
+    assert_null(lsh_record_field(&b.recs[0], LSH_STR_LIT("key5")));
+    assert_non_null(lsh_record_field(&b.recs[0], LSH_STR_LIT("key6")));
+    lsh_batch_release(&b);
+    lsh_buf_release(&line);
+    flt_free(f);
+}
+
 static void test_parse_config_errors(void **state)
 {
     char *e;
@@ -408,6 +474,8 @@ int main(void)
         cmocka_unit_test(test_parse_list_and_mismatch),
         cmocka_unit_test(test_parse_catastrophic),
         cmocka_unit_test(test_parse_json),
+        cmocka_unit_test(test_parse_json_invalid_no_fields),
+        cmocka_unit_test(test_parse_json_many_keys),
         cmocka_unit_test(test_parse_config_errors),
         cmocka_unit_test(test_grep),
         cmocka_unit_test(test_grep_typed_fields),

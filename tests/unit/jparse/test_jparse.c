@@ -153,6 +153,36 @@ static void time_bad(const char *fmt, const char *s)
 
 #define T 1795428000LL /* 2026-11-23T10:00:00Z */
 
+/* A year-less time goes to the year that puts it nearest to now. */
+static void test_time_no_year(void **state)
+{
+    struct lsh_timefmt f;
+    const char        *err;
+    int64_t            ns;
+    /* 2027-01-01T00:00:05Z, just after New Year */
+    int64_t now = 1798761605LL;
+
+    (void)state;
+    assert_int_equal(lsh_timefmt_compile(&f, "%b %d %H:%M:%S", &err), LSH_OK);
+    assert_int_equal(lsh_time_parse_at(&f, "Dec 31 23:59:58", 15, now, &ns),
+                     LSH_OK);
+    assert_int_equal(ns, (now - 7) * LSH_NS_PER_SEC); /* 2026, not 2027 */
+    assert_int_equal(lsh_time_parse_at(&f, "Jan  1 00:00:03", 15, now, &ns),
+                     LSH_OK);
+    assert_int_equal(ns, (now - 2) * LSH_NS_PER_SEC);
+    /* late December, New Year's Day in the line: next year's */
+    assert_int_equal(
+        lsh_time_parse_at(&f, "Jan  1 00:00:01", 15, now - 10, &ns), LSH_OK);
+    assert_int_equal(ns, (now - 4) * LSH_NS_PER_SEC);
+    /* Feb 29 exists only in a leap year: the nearest one that has it */
+    assert_int_equal(lsh_time_parse_at(&f, "Feb 29 12:00:00", 15, 1709208000LL,
+                                       &ns), /* 2024-02-29 */
+                     LSH_OK);
+    assert_int_equal(ns, 1709208000LL * LSH_NS_PER_SEC);
+    assert_int_equal(lsh_time_parse_at(&f, "Feb 30 12:00:00", 15, now, &ns),
+                     LSH_EINVAL);
+}
+
 static void test_time(void **state)
 {
     struct lsh_timefmt f;
@@ -183,6 +213,26 @@ static void test_time(void **state)
     time_ok("%Y-%m-%d %H:%M:%S,%f", "2026-11-23 10:00:00,042",
             T * LSH_NS_PER_SEC + 42000000);
     time_bad("%Y-%m-%d", "2026-11-23 trailing");
+    /* strict: days a month does not have, offsets, out-of-range epochs */
+    time_bad("iso8601", "2024-02-31T00:00:00Z");
+    time_bad("iso8601", "2023-02-29T00:00:00Z");
+    time_ok("iso8601", "2024-02-29T00:00:00Z", 1709164800LL * LSH_NS_PER_SEC);
+    time_bad("iso8601", "2026-04-31T00:00:00Z");
+    time_bad("iso8601", "2026-11-23T10:00:00+99:99");
+    time_bad("iso8601", "2026-11-23T10:00:00+24:00");
+    time_bad("iso8601", "2026-11-23T10:00:00+0160");
+    time_ok("iso8601", "2026-11-23T23:59:00+23:59",
+            1795392000LL * LSH_NS_PER_SEC);
+    time_bad("%Y-%m-%d", "2024-02-31");
+    time_bad("epoch", "9223372039");
+    time_bad("epoch", "-9223372039");
+    time_bad("epoch_ns", "9223372036854775809");
+    time_bad("epoch_ns", "99999999999999999999999");
+    time_bad("epoch_ms", "9223372036855");
+    time_bad("epoch", "9223372036.9");
+    time_ok("epoch_ns", "9223372036854775807", INT64_MAX);
+    time_ok("epoch", "9223372036.854775807", INT64_MAX);
+    time_ok("epoch", "-0.5", -500000000);
     assert_int_equal(lsh_timefmt_compile(&f, "dd-mm", &err), LSH_EINVAL);
     assert_int_equal(lsh_timefmt_compile(&f, "%f%f", &err), LSH_EINVAL);
 }
@@ -190,9 +240,10 @@ static void test_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_objects), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_depth),   cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_numbers), cmocka_unit_test(test_time),
+        cmocka_unit_test(test_objects),      cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_depth),        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_numbers),      cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_no_year),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

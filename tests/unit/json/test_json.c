@@ -107,6 +107,21 @@ static void test_values(void **state)
     lsh_buf_release(&b);
 }
 
+/* Nested JSON values a parser kept as text: valid UTF-8 on output. */
+static void test_nested_utf8(void **state)
+{
+    struct lsh_buf   b = LSH_BUF_INIT;
+    struct lsh_value v;
+
+    (void)state;
+    v.type = LSH_V_JSON;
+    v.s = LSH_STR_LIT("[\"\xff\xfe\",\"ok \xc3\xa9\",\"\xe2\x82\"]");
+    lsh_json_value(&b, &v);
+    assert_buf_eq(&b, "[\"\xef\xbf\xbd\xef\xbf\xbd\",\"ok \xc3\xa9\","
+                      "\"\xef\xbf\xbd\"]");
+    lsh_buf_release(&b);
+}
+
 static void test_time_format(void **state)
 {
     char ts[LSH_RFC3339_MS_LEN + 1];
@@ -149,7 +164,11 @@ static void test_time_formats(void **state)
         {0, LSH_TF_EPOCH_NS, "0"},
         {0, LSH_TF_EPOCH, "0.000000000"},
         {-1, LSH_TF_EPOCH_NS, "-1"},
-        {-1, LSH_TF_EPOCH, "-1.999999999"},
+        {-1, LSH_TF_EPOCH, "-0.000000001"},
+        {-500000000, LSH_TF_EPOCH, "-0.500000000"}, /* was -1.500000000 */
+        {-1500000000, LSH_TF_EPOCH, "-1.500000000"},
+        {INT64_MIN, LSH_TF_EPOCH, "-9223372036.854775808"},
+        {-500000000, LSH_TF_EPOCH_MS, "-500"},
         {INT64_MIN, LSH_TF_EPOCH_NS, "-9223372036854775808"},
         {INT64_MAX, LSH_TF_EPOCH_NS, "9223372036854775807"},
     };
@@ -216,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_formats),
+        cmocka_unit_test(test_nested_utf8),
         cmocka_unit_test(test_record),
     };
 

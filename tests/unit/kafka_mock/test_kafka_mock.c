@@ -214,6 +214,47 @@ static int consume_all(struct fx *fx, int want, int *dups)
     return distinct;
 }
 
+/* Counts the messages of the topic, and those with a NULL value. */
+static int consume_nulls(struct fx *fx, int want, int *nulls)
+{
+    rd_kafka_conf_t                 *kc = rd_kafka_conf_new();
+    rd_kafka_t                      *rk;
+    rd_kafka_topic_partition_list_t *parts;
+    char                             err[256];
+    int                              n = 0;
+    int                              idle = 0;
+
+    *nulls = 0;
+    rd_kafka_conf_set(kc, "bootstrap.servers",
+                      rd_kafka_mock_cluster_bootstraps(fx->mc), err,
+                      sizeof(err));
+    rd_kafka_conf_set(kc, "group.id", "nulls", err, sizeof(err));
+    rd_kafka_conf_set(kc, "log_level", "0", err, sizeof(err));
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
+    assert_non_null(rk);
+    parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, fx->topic, 0)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    while (n < want && idle < 50) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+
+        if (m == NULL) {
+            idle++;
+            continue;
+        }
+        if (m->err == 0) {
+            n++;
+            *nulls += m->payload == NULL;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return n;
+}
+
 /* Runs a pipeline of count records with the given extra output options. */
 static int run(struct fx *fx, int count, const char *extra,
                void (*during)(struct lsh_timer *), int64_t at_ms)
@@ -230,9 +271,10 @@ static int run(struct fx *fx, int count, const char *extra,
                  "pipelines:\n  p:\n    inputs: [{type: gen, count: %d}]\n"
                  "    outputs:\n      - type: kafka\n"
                  "        brokers: \"%s\"\n        topic: %s\n"
-                 "        format: raw\n        redeliver_backoff: 100ms\n"
+                 "%s        redeliver_backoff: 100ms\n"
                  "%s",
                  count, rd_kafka_mock_cluster_bootstraps(fx->mc), fx->topic,
+                 strstr(extra, "format:") ? "" : "        format: raw\n",
                  extra);
     lsh_diag_init(&d);
     cfg = lsh_config_parse("mock.yaml", yaml.ptr, yaml.len, &d);
@@ -374,6 +416,24 @@ static void test_fatal_error_then_no_producer(void **state)
     assert_int_equal(consume_all(fx, 2000, &dups), 2000);
 }
 
+static void test_empty_render_is_never_null(void **state)
+{
+    struct fx *fx = *state;
+    int        nulls;
+
+    /*
+     * format: template rendering nothing, from the very first record: an
+     * empty message every time, never a NULL one (a tombstone).
+     */
+    assert_int_equal(run(fx, 50,
+                         "        format: template\n"
+                         "        template: \"{{nothing}}\"\n",
+                         NULL, 0),
+                     LSH_OK);
+    assert_int_equal(consume_nulls(fx, 50, &nulls), 50);
+    assert_int_equal(nulls, 0);
+}
+
 static void test_topic_cache_bounded(void **state)
 {
     struct fx            *fx = *state;
@@ -430,6 +490,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_error_then_no_producer,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_topic_cache_bounded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_empty_render_is_never_null, setup,
                                         teardown),
     };
 

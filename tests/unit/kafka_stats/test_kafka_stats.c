@@ -51,11 +51,32 @@ static void test_bad_json_keeps_the_last(void **state)
     assert_int_equal(m.updates, 1);
 }
 
+/* Huge numbers (UBSan: signed overflow, float-to-int out of range). */
+static void test_huge_numbers(void **state)
+{
+    static const char huge[] =
+        "{\"msg_cnt\":1e300,\"msg_size\":-1e300,\"brokers\":{"
+        "\"a\":{\"txerrs\":9223372036854775807,\"txretries\":-9e18},"
+        "\"b\":{\"txerrs\":9223372036854775807,\"txretries\":-9e18},"
+        "\"c\":{\"rtt\":{\"avg\":1e19,\"p99\":-0.0}}}}";
+    struct out_kafka_metrics m;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    out_kafka_stats_parse(&m, huge, sizeof(huge) - 1);
+    assert_int_equal(m.queue_msgs, INT64_MAX);
+    assert_int_equal(m.queue_bytes, INT64_MIN);
+    assert_int_equal(m.tx_errors, INT64_MAX);  /* saturated, not wrapped */
+    assert_int_equal(m.tx_retries, INT64_MIN); /* -9e18 twice, saturated */
+    assert_int_equal(m.rtt_avg_us, INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_bad_json_keeps_the_last),
+        cmocka_unit_test(test_huge_numbers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

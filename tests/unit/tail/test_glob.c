@@ -57,6 +57,17 @@ static void test_compile_errors(void **state)
     assert_int_equal(in_tail_glob_compile(&g, "/var/../etc/*", &err),
                      LSH_EINVAL);
     assert_int_equal(in_tail_glob_compile(&g, "/", &err), LSH_EINVAL);
+    {
+        /* a root component longer than NAME_MAX, after a literal one: its
+           error path leaked the root built so far (LeakSanitizer) */
+        char long_path[600];
+
+        memset(long_path, 'a', sizeof(long_path));
+        memcpy(long_path, "/var/", 5);
+        memcpy(long_path + 5 + 300, "/*.log", 7);
+        assert_int_equal(in_tail_glob_compile(&g, long_path, &err), LSH_EINVAL);
+        assert_string_equal(err, "has a component longer than NAME_MAX");
+    }
 }
 
 struct m {
