@@ -483,20 +483,15 @@ static int lsh_ckpt_corrupt(struct lsh_ckpt *ck, struct lsh_buf *err, int line,
     return LSH_EINVAL;
 }
 
-/* True if another entry has e's identity and content (version 1 cannot). */
+/*
+ * Version 1 kept one entry per inode: two are a damaged file.  Version 2
+ * may hold several, even with the same first bytes (a file truncated to
+ * empty, and its old content waiting for acknowledgements).
+ */
 static bool lsh_ckpt_twin(struct lsh_ckpt *ck, const struct lsh_ckpt_entry *e,
                           int v)
 {
-    struct lsh_ckpt_entry *o;
-
-    for (o = lsh_ckpt_first(ck, e->dev, e->ino); o != NULL;
-         o = lsh_ckpt_next(ck, o)) {
-        if (v == 1 || (o->fp_len == e->fp_len && o->fp_hash == e->fp_hash &&
-                       o->flags == e->flags)) {
-            return true;
-        }
-    }
-    return false;
+    return v == 1 && lsh_ckpt_first(ck, e->dev, e->ino) != NULL;
 }
 
 int lsh_ckpt_parse_text(struct lsh_ckpt *ck, char *text, size_t len,

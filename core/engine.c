@@ -51,7 +51,9 @@ struct lsh_engine {
     bool                     started;
     bool                     stopping;
     bool                     forced;
+    bool                     input_end; /* stopping: every input finished */
     struct lsh_timer         deadline;
+    struct lsh_timer         progress; /* while draining without a limit */
     struct lsh_task          drain_check;
     struct lsh_timer         ckpt_timer;
     struct lsh_timer         ckpt_soon;
@@ -513,6 +515,7 @@ void lsh_input_done(struct lsh_instance *ins)
             }
         }
     }
+    e->input_end = !e->stopping;
     lsh_engine_shutdown(e, "every input has finished");
 }
 
@@ -571,14 +574,82 @@ static void lsh_engine_drain_task(struct lsh_task *t)
     }
 }
 
+/* True if some input of p keeps no checkpoint: what it read is only here */
+static bool lsh_pipeline_volatile(const struct lsh_pipeline *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nstages[LSH_PLUGIN_INPUT]; i++) {
+        if (!(lsh_inputs(p)[i].plugin->flags & LSH_PLUGIN_CHECKPOINTS)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Records of p not delivered yet: held, or in an output (at most). */
+static size_t lsh_pipeline_undelivered(const struct lsh_pipeline *p)
+{
+    size_t n = 0;
+    size_t j;
+
+    for (j = 0; j < p->nstages[LSH_PLUGIN_OUTPUT]; j++) {
+        struct lsh_instance *out = &lsh_outputs(p)[j];
+
+        if (out->plugin->pending != NULL) {
+            n = LSH_MAX(n, out->plugin->pending(out));
+        }
+    }
+    if (p->held != NULL) {
+        n += p->held->n - p->held->ndropped;
+    }
+    return n;
+}
+
+/* Undelivered records of pipelines that could not read them again. */
+static size_t lsh_engine_lost(const struct lsh_engine *e)
+{
+    size_t n = 0;
+    size_t i;
+
+    for (i = 0; i < e->npipelines; i++) {
+        if (lsh_pipeline_volatile(&e->pipelines[i])) {
+            n += lsh_pipeline_undelivered(&e->pipelines[i]);
+        }
+    }
+    return n;
+}
+
 static void lsh_engine_deadline(struct lsh_timer *t)
 {
     struct lsh_engine *e = t->data;
+    size_t             lost = lsh_engine_lost(e);
 
-    lsh_warn("shutdown_timeout passed with records not yet acknowledged; "
-             "exiting anyway (they are read again after a restart)");
+    if (lost > 0) {
+        lsh_error("shutdown_timeout passed with %zu records from stdin not "
+                  "yet acknowledged; they cannot be read again and are lost",
+                  lost);
+    } else {
+        lsh_warn("shutdown_timeout passed with records not yet "
+                 "acknowledged; exiting anyway (files resume at their "
+                 "checkpoints, so they are read again after a restart)");
+    }
     e->forced = true;
     lsh_loop_stop(e->loop);
+}
+
+static void lsh_engine_progress(struct lsh_timer *t)
+{
+    struct lsh_engine *e = t->data;
+    size_t             n = 0;
+    size_t             i;
+
+    for (i = 0; i < e->npipelines; i++) {
+        n += lsh_pipeline_undelivered(&e->pipelines[i]);
+    }
+    lsh_info("every input has finished; waiting for %zu records to be "
+             "acknowledged (SIGTERM gives up after shutdown_timeout)",
+             n);
 }
 
 void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
@@ -587,6 +658,17 @@ void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
     size_t j;
     int    k;
 
+    if (e->stopping && e->input_end && !e->deadline.active) {
+        /* draining the end of stdin without a limit: now there is one */
+        lsh_warn("%s: waiting up to %" PRId64 " ms more for outputs to "
+                 "deliver",
+                 why, e->cfg->service.shutdown_timeout_ms);
+        lsh_timer_stop(e->loop, &e->progress);
+        lsh_timer_start(e->loop, &e->deadline,
+                        e->cfg->service.shutdown_timeout_ms, 0,
+                        lsh_engine_deadline, e);
+        return;
+    }
     if (e->stopping) {
         lsh_warn("%s again: exiting now", why);
         e->forced = true;
@@ -594,9 +676,15 @@ void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
         return;
     }
     e->stopping = true;
-    lsh_info("%s: stopping inputs, waiting up to %" PRId64
-             " ms for outputs to deliver",
-             why, e->cfg->service.shutdown_timeout_ms);
+    if (e->input_end) {
+        lsh_info("%s: waiting for outputs to deliver everything (a signal "
+                 "sets a limit: shutdown_timeout)",
+                 why);
+    } else {
+        lsh_info("%s: stopping inputs, waiting up to %" PRId64
+                 " ms for outputs to deliver",
+                 why, e->cfg->service.shutdown_timeout_ms);
+    }
     for (k = 0; k < 3; k++) {
         for (i = 0; i < e->npipelines; i++) {
             struct lsh_pipeline *p = &e->pipelines[i];
@@ -612,14 +700,31 @@ void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
             }
         }
     }
-    lsh_timer_start(e->loop, &e->deadline, e->cfg->service.shutdown_timeout_ms,
-                    0, lsh_engine_deadline, e);
+    if (e->input_end) {
+        /* what stdin read exists nowhere else: no limit but a signal's */
+        lsh_timer_start(e->loop, &e->progress, 10000, 10000,
+                        lsh_engine_progress, e);
+    } else {
+        lsh_timer_start(e->loop, &e->deadline,
+                        e->cfg->service.shutdown_timeout_ms, 0,
+                        lsh_engine_deadline, e);
+    }
     lsh_task_post(e->loop, &e->drain_check);
 }
 
 int lsh_engine_run(struct lsh_engine *e)
 {
+    size_t lost;
+
     if (lsh_loop_run(e->loop) != LSH_OK) {
+        return LSH_ERR;
+    }
+    lsh_timer_stop(e->loop, &e->progress);
+    lost = lsh_engine_lost(e);
+    if (lost > 0) {
+        lsh_error("%zu records read from stdin were not delivered; they "
+                  "cannot be read again (exit status 1)",
+                  lost);
         return LSH_ERR;
     }
     /* forced: even if all was delivered by then, nobody noticed in time */
@@ -644,6 +749,8 @@ void lsh_engine_destroy(struct lsh_engine *e)
     lsh_timer_stop(e->loop, &e->ckpt_timer);
     lsh_timer_stop(e->loop, &e->ckpt_soon);
     lsh_timer_stop(e->loop, &e->ckpt_prune);
+    lsh_timer_stop(e->loop, &e->deadline);
+    lsh_timer_stop(e->loop, &e->progress);
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
         for (i = 0; i < e->npipelines; i++) {
             struct lsh_pipeline *p = &e->pipelines[i];

@@ -6,10 +6,11 @@
  * output could not take yet; while it does, its inputs are not asked to
  * collect, so a slow output stops reading and the files are the buffer.
  *
- * Shutdown (SIGTERM, SIGINT, or every input finished): inputs stop
- * reading, the held batches are still delivered, and the loop ends when
- * every output has nothing pending or service.shutdown_timeout passes.
- * A second signal ends it at once.
+ * Shutdown (SIGTERM or SIGINT): inputs stop reading, the held batches
+ * are still delivered, and the loop ends when every output has nothing
+ * pending or service.shutdown_timeout passes.  A second signal ends it at
+ * once.  When every input finished (the end of stdin) there is no time
+ * limit: what stdin read exists nowhere else; a signal then sets one.
  */
 #ifndef LSH_ENGINE_H
 #define LSH_ENGINE_H
@@ -34,7 +35,10 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals);
 /*
  * Runs until shutdown completes.  Returns LSH_OK when everything read was
  * delivered, LSH_EAGAIN when the stop was forced (shutdown_timeout or a
- * second signal), LSH_ERR on an internal failure.
+ * second signal) and what was not delivered will be read again (files,
+ * from their checkpoints), LSH_ERR on an internal failure or when records
+ * read from an input that cannot read them again (stdin) were not
+ * delivered.
  */
 int lsh_engine_run(struct lsh_engine *e);
 

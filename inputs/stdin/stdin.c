@@ -1,14 +1,23 @@
 /*
  * stdin input: emits the lines of standard input.  At end of input the
  * last line is emitted even without a newline, and the input finishes;
- * when every input has finished, logship delivers what it read and
- * exits.
+ * when every input has finished, logship waits until every record is
+ * acknowledged, then exits (stdin cannot be read again, so nothing may be
+ * left behind).
+ *
+ * The descriptor's flags are never changed: standard input may share its
+ * file description with standard output (a terminal, a socket), and
+ * O_NONBLOCK on one would be O_NONBLOCK on both.  Instead epoll says when
+ * there is something to read, poll(2) with no timeout says whether there
+ * still is, and FIONREAD how much: a read never waits.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -25,8 +34,7 @@ struct in_stdin {
     struct lsh_instance *ins;
     struct lsh_io        io;
     struct lsh_reader    reader;
-    int                  saved_flags;
-    bool                 polled; /* epoll watches fd 0 */
+    bool                 polled; /* epoll watches fd 0 (not a regular file) */
 };
 
 static const char *const in_stdin_long_line[] = {"truncate", "skip", "split",
@@ -77,11 +85,9 @@ static int in_stdin_init(struct lsh_instance *ins, const void *conf)
     ro.on_long = c->on_long_line;
     ro.strip_cr = c->strip_cr;
     lsh_reader_init(&s->reader, 0, &ro);
-    s->saved_flags = fcntl(STDIN_FILENO, F_GETFL);
-    if (s->saved_flags < 0) {
+    if (fcntl(STDIN_FILENO, F_GETFL) < 0) {
         return lsh_ins_error(ins, "stdin: %s", strerror(errno));
     }
-    fcntl(STDIN_FILENO, F_SETFL, s->saved_flags | O_NONBLOCK);
     /* epoll refuses regular files; those are always readable */
     if (lsh_io_start(ins->loop, &s->io, STDIN_FILENO, EPOLLIN, in_stdin_io,
                      s) == LSH_OK) {
@@ -93,6 +99,28 @@ static int in_stdin_init(struct lsh_instance *ins, const void *conf)
     return LSH_OK;
 }
 
+/*
+ * How much a read may ask for now without waiting: 0 if nothing is there
+ * yet (epoll will say when), or IN_STDIN_CHUNK at the end of input (the
+ * read then returns 0) and for regular files.
+ */
+static size_t in_stdin_ready(const struct in_stdin *s)
+{
+    struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+    int           avail = 0;
+
+    if (!s->polled) {
+        return IN_STDIN_CHUNK;
+    }
+    if (poll(&pfd, 1, 0) <= 0) {
+        return 0;
+    }
+    if (ioctl(STDIN_FILENO, FIONREAD, &avail) != 0 || avail <= 0) {
+        return IN_STDIN_CHUNK; /* readable with nothing in it: the end */
+    }
+    return LSH_MIN((size_t)avail, (size_t)IN_STDIN_CHUNK);
+}
+
 static int in_stdin_collect(struct lsh_instance *ins)
 {
     struct in_stdin *s = ins->ctx;
@@ -101,11 +129,16 @@ static int in_stdin_collect(struct lsh_instance *ins)
 
     for (i = 0; i < 16; i++) {
         int     emit_rc;
-        ssize_t n = lsh_reader_read(&s->reader, ins, STDIN_FILENO,
-                                    IN_STDIN_CHUNK, path, &emit_rc);
+        size_t  want = in_stdin_ready(s);
+        ssize_t n;
 
-        if (n < 0 && errno == EAGAIN) {
+        if (want == 0) {
             return LSH_OK; /* epoll says when there is more */
+        }
+        n = lsh_reader_read(&s->reader, ins, STDIN_FILENO, want, path,
+                            &emit_rc);
+        if (n < 0 && errno == EAGAIN) {
+            return LSH_OK; /* a non-blocking description of another's */
         }
         if (n < 0) {
             lsh_ins_error(ins, "read stdin: %s", strerror(errno));
@@ -142,9 +175,6 @@ static void in_stdin_exit(struct lsh_instance *ins)
     }
     if (s->polled) {
         lsh_io_stop(ins->loop, &s->io);
-    }
-    if (s->saved_flags >= 0) {
-        fcntl(STDIN_FILENO, F_SETFL, s->saved_flags);
     }
     lsh_reader_release(&s->reader);
     free(s);

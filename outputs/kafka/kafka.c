@@ -748,9 +748,7 @@ static void out_kafka_exit(struct lsh_instance *ins)
     lsh_timer_stop(ins->loop, &ctx->producer_timer);
     if (ctx->rk != NULL) {
         if (ctx->inflight > 0) {
-            lsh_ins_warn(ins,
-                         "%llu records not acknowledged at exit; they will "
-                         "be read again after a restart",
+            lsh_ins_warn(ins, "%llu records not acknowledged at exit",
                          (unsigned long long)ctx->inflight);
             rd_kafka_purge(ctx->rk,
                            RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);

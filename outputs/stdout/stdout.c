@@ -1,10 +1,21 @@
 /*
  * stdout output: writes each record as one line, for debugging and
- * piping.  A record counts as delivered once write(2) has taken it.
+ * piping.  A batch counts as delivered once write(2) has taken all of it.
+ *
+ * Standard output may be non-blocking (a description shared with a
+ * terminal or socket, or set so by whoever started logship): a write that
+ * would block is not an error.  What was not written yet is kept, byte
+ * for byte, flush() returns LSH_EAGAIN (the pipeline stops reading: back
+ * pressure), and epoll says when it can be written; nothing is written
+ * twice or lost.  The descriptor's flags are never changed.  A real write
+ * error (a full disk, a closed pipe) makes flush() fail: the engine keeps
+ * the batch unacknowledged and gives it again later, and the bytes still
+ * kept are written first then.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -19,7 +30,12 @@ struct out_stdout_conf {
 };
 
 struct out_stdout {
-    struct lsh_buf buf;
+    struct lsh_instance *ins;
+    struct lsh_buf       buf;  /* the batch's lines */
+    size_t               sent; /* of them, already written */
+    struct lsh_io        io;   /* waiting for writability */
+    struct lsh_timer     retry;
+    uint64_t             waits; /* times stdout was full */
 };
 
 static const char *const out_stdout_formats[] = {"json", "raw", NULL};
@@ -37,25 +53,64 @@ static const struct lsh_option out_stdout_options[] = {
 
 static int out_stdout_init(struct lsh_instance *ins, const void *conf)
 {
+    struct out_stdout *ctx = lsh_calloc(1, sizeof(*ctx));
+
     (void)conf;
-    ins->ctx = lsh_calloc(1, sizeof(struct out_stdout));
+    ctx->ins = ins;
+    ins->ctx = ctx;
     return LSH_OK;
 }
 
-static int out_stdout_write(struct lsh_instance *ins, const char *p, size_t n)
+static void out_stdout_writable(struct lsh_io *io, uint32_t events)
 {
-    while (n > 0) {
-        ssize_t w = write(STDOUT_FILENO, p, n);
+    struct out_stdout *ctx = io->data;
+
+    (void)events;
+    lsh_io_stop(ctx->ins->loop, &ctx->io);
+    lsh_output_wake(ctx->ins);
+}
+
+static void out_stdout_retry(struct lsh_timer *t)
+{
+    struct out_stdout *ctx = t->data;
+
+    lsh_output_wake(ctx->ins);
+}
+
+/* Waits for stdout to take more: epoll, or a timer where epoll cannot. */
+static int out_stdout_wait(struct out_stdout *ctx)
+{
+    ctx->waits++;
+    if (!ctx->io.active &&
+        lsh_io_start(ctx->ins->loop, &ctx->io, STDOUT_FILENO, EPOLLOUT,
+                     out_stdout_writable, ctx) != LSH_OK) {
+        lsh_timer_start(ctx->ins->loop, &ctx->retry, 10, 0, out_stdout_retry,
+                        ctx);
+    }
+    return LSH_EAGAIN;
+}
+
+/* Writes what is kept; LSH_OK once all of it is, else EAGAIN or ERR. */
+static int out_stdout_drain(struct out_stdout *ctx)
+{
+    while (ctx->sent < ctx->buf.len) {
+        ssize_t w = write(STDOUT_FILENO, ctx->buf.ptr + ctx->sent,
+                          ctx->buf.len - ctx->sent);
 
         if (w < 0 && errno == EINTR) {
             continue;
         }
-        if (w < 0) {
-            return lsh_ins_error(ins, "write to stdout: %s", strerror(errno));
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return out_stdout_wait(ctx);
         }
-        p += w;
-        n -= (size_t)w;
+        if (w < 0) {
+            return lsh_ins_error(ctx->ins, "write to stdout: %s",
+                                 strerror(errno));
+        }
+        ctx->sent += (size_t)w;
     }
+    lsh_buf_reset(&ctx->buf);
+    ctx->sent = 0;
     return LSH_OK;
 }
 
@@ -67,36 +122,51 @@ static int out_stdout_flush(struct lsh_instance *ins, const struct lsh_batch *b,
     struct lsh_str                host = lsh_host();
     size_t                        i;
 
-    lsh_buf_reset(&ctx->buf);
-    for (i = *pos; i < b->n; i++) {
-        const struct lsh_record *r = &b->recs[i];
+    if (*pos < b->n) {
+        /* a new batch (the last one's bytes were all written first) */
+        for (i = *pos; i < b->n; i++) {
+            const struct lsh_record *r = &b->recs[i];
 
-        if (r->flags & LSH_REC_DROPPED) {
-            continue;
+            if (r->flags & LSH_REC_DROPPED) {
+                continue;
+            }
+            if (conf->format == OUT_STDOUT_RAW) {
+                lsh_buf_add(&ctx->buf, r->body.ptr, r->body.len);
+            } else {
+                lsh_json_record(&ctx->buf, b, r, host);
+            }
+            lsh_buf_addc(&ctx->buf, '\n');
         }
-        if (conf->format == OUT_STDOUT_RAW) {
-            lsh_buf_add(&ctx->buf, r->body.ptr, r->body.len);
-        } else {
-            lsh_json_record(&ctx->buf, b, r, host);
-        }
-        lsh_buf_addc(&ctx->buf, '\n');
+        /* taken into our buffer; the batch stays held until written */
+        *pos = b->n;
     }
-    if (out_stdout_write(ins, ctx->buf.ptr, ctx->buf.len) != LSH_OK) {
-        return LSH_ERR;
-    }
-    *pos = b->n;
-    return LSH_OK;
+    return out_stdout_drain(ctx);
 }
 
 static void out_stdout_exit(struct lsh_instance *ins)
 {
     struct out_stdout *ctx = ins->ctx;
 
-    if (ctx != NULL) {
-        lsh_buf_release(&ctx->buf);
-        free(ctx);
-        ins->ctx = NULL;
+    if (ctx == NULL) {
+        return;
     }
+    if (ctx->io.active) {
+        lsh_io_stop(ins->loop, &ctx->io);
+    }
+    lsh_timer_stop(ins->loop, &ctx->retry);
+    if (ctx->buf.len > ctx->sent) {
+        lsh_ins_warn(ins,
+                     "%zu bytes not written to stdout at exit (their records "
+                     "are not acknowledged)",
+                     ctx->buf.len - ctx->sent);
+    }
+    if (ctx->waits > 0) {
+        lsh_ins_info(ins, "stdout was full %llu times (waited for it)",
+                     (unsigned long long)ctx->waits);
+    }
+    lsh_buf_release(&ctx->buf);
+    free(ctx);
+    ins->ctx = NULL;
 }
 
 const struct lsh_plugin out_stdout_plugin = {

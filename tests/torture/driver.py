@@ -310,6 +310,13 @@ class Torture:
         self.write(self.p('targets/t0.%d.log' % self.target), n, 0, True)
 
     def op_retarget(self):
+        old = self.inst_of.get(self.p('targets/t0.%d.log' % self.target))
+        if old is not None and os.path.lexists(self.p('links/l0.log')):
+            # the old target leaves every path logship follows: like a
+            # deletion, what it holds is safe only if logship had a healthy
+            # moment to read it (a restart looks for it by inode only if
+            # its checkpoint was written)
+            self.log({'ev': 'destroy', 'inst': old})
         self.target += 1
         tgt = self.p('targets/t0.%d.log' % self.target)
         self.write(tgt, 1, 0, True)
@@ -422,7 +429,9 @@ class Torture:
     def op_mock_errors(self, n, code):
         self.health(False, 'produce errors')
         self.mock_cmd('errors %d %d' % (n, code))
-        self.sleep_healthy(1.5, 'produce errors over')
+        time.sleep(1.5)
+        self.mock_cmd('clear')  # the fault lasts 1.5 s, not until used up
+        self.maybe_healthy('produce errors over')
 
     def op_mock_blip(self, ms):
         self.health(False, 'mock broker down')
@@ -468,14 +477,16 @@ class Torture:
         return len(out)
 
     def quiesce(self):
-        """Waits until nothing more arrives for 3 s (at most 90 s)."""
-        last, since, end = -1, time.monotonic(), time.monotonic() + 90
+        """Waits until nothing more arrives for 5 s (at most 120 s)."""
+        if self.mock is not None:
+            self.mock_cmd('clear')
+        last, since, end = -1, time.monotonic(), time.monotonic() + 120
         while time.monotonic() < end:
             self.alive()
             n = self.count()
             if n != last:
                 last, since = n, time.monotonic()
-            elif time.monotonic() - since >= 3:
+            elif time.monotonic() - since >= 5:
                 return
             time.sleep(0.5)
 

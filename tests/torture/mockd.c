@@ -4,6 +4,7 @@
  * logship's restarts.  It prints its bootstrap servers on the first line
  * of stdout, then reads commands from stdin, one per line:
  *   errors N CODE   the next N produce requests fail with error CODE
+ *   clear           forget the produce errors not used yet
  *   down ID | up ID a broker goes down or comes back
  *   quit            (or end of input) stops
  * Usage: lsh_mockd TOPIC PARTITIONS
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
                 rd_kafka_mock_push_request_errors(mc, PRODUCE_API, 1,
                                                   (rd_kafka_resp_err_t)code);
             }
+        } else if (strncmp(line, "clear", 5) == 0) {
+            rd_kafka_mock_clear_request_errors(mc, PRODUCE_API);
         } else if (sscanf(line, "down %d", &id) == 1) {
             rd_kafka_mock_broker_set_down(mc, id);
         } else if (sscanf(line, "up %d", &id) == 1) {
