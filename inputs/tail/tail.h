@@ -215,17 +215,22 @@ bool in_tail_link_target(const char *path, char *out);
 
 /* tail_recover.c */
 void in_tail_recover(struct in_tail *t);
-/* The same for the unclaimed entries below dir (it just appeared). */
-void in_tail_recover_under(struct in_tail *t, const char *dir);
+/*
+ * The same for the unclaimed entries below dir (it just appeared); returns
+ * how many could not be looked for (a resource ran out): those are tried
+ * again later.
+ */
+size_t in_tail_recover_under(struct in_tail *t, const char *dir);
 /* While starting: the paths of checkpointed files no input claimed yet */
 void in_tail_gone_begin(struct in_tail *t);
 bool in_tail_gone_has(const struct in_tail *t, const char *path);
 void in_tail_gone_end(struct in_tail *t);
 /*
  * f was truncated: if a copy of its old content with more than was read
- * sits beside it (copytruncate), reads the copy's rest.  True if so.
+ * sits beside it (copytruncate), reads the copy's rest.  True if so;
+ * *looked is false if a resource ran out before it could tell.
  */
-bool in_tail_follow_copy(struct in_tail_file *f);
+bool in_tail_follow_copy(struct in_tail_file *f, bool *looked);
 /* Where a file found by recovery comes from, and where it starts. */
 struct in_tail_origin {
     const char            *path;  /* the logical path its records carry */
@@ -253,6 +258,8 @@ void in_tail_retry_open(struct in_tail *t, const char *path, int err);
 void in_tail_retry_dir(struct in_tail *t, const char *path, int err);
 /* f has no watch (err): poll it and try again. */
 void in_tail_retry_file(struct in_tail_file *f, int err);
+/* Recovery below directory dir could not look (err): look again later. */
+void in_tail_retry_recover(struct in_tail *t, const char *dir, int err);
 void in_tail_retry_forget_file(struct in_tail_file *f);
 bool in_tail_retry_resource(int err); /* a shortage, not a bad path */
 

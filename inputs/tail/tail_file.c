@@ -118,6 +118,7 @@ static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
 
 static off_t in_tail_tail_offset(int fd, off_t size);
 static void  in_tail_file_retire(struct in_tail_file *f);
+static void  in_tail_file_copy_later(struct in_tail_file *f);
 static void  in_tail_file_old(struct lsh_reader *r, void *cookie,
                               const struct lsh_tracker *tr, bool done,
                               void *data);
@@ -704,8 +705,12 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
 {
     struct in_tail *t = f->tail;
     int             rc = LSH_OK;
-    bool            copy = in_tail_follow_copy(f);
+    bool            looked;
+    bool            copy = in_tail_follow_copy(f, &looked);
 
+    if (!looked && !lsh_reader_busy(&f->reader) && f->ckpt != NULL) {
+        in_tail_file_copy_later(f);
+    }
     if (copy) {
         /* the copy holds the incomplete line, whole: drop ours */
         lsh_buf_reset(&f->reader.partial);
@@ -758,6 +763,34 @@ static void in_tail_file_retire(struct in_tail_file *f)
         f->retired[f->nretired++] = old;
     } else if (old != NULL) {
         lsh_ckpt_remove(t->ckpt, old);
+    }
+}
+
+/*
+ * A copy of the old content could not be looked for (descriptors ran
+ * out): what was not read yet may be only there.  An unclaimed entry for
+ * the old content at the read offset lets recovery find the copy, on the
+ * retry timer or at the next start.  (With records still out, the
+ * retired entry of in_tail_file_retire() does the same.)
+ */
+static void in_tail_file_copy_later(struct in_tail_file *f)
+{
+    struct in_tail        *t = f->tail;
+    struct lsh_reader     *r = &f->reader;
+    struct lsh_ckpt_entry *e;
+    char                   dir[PATH_MAX];
+    char                  *slash;
+
+    e = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, 0, f->fp_len,
+                     f->fp_hash, f->path, r->offset, f);
+    lsh_ckpt_set_offset(t->ckpt, e, r->offset, r->hist_len,
+                        lsh_hash_bytes(r->hist, r->hist_len));
+    lsh_ckpt_unclaim(t->ckpt, e);
+    snprintf(dir, sizeof(dir), "%s", f->path);
+    slash = strrchr(dir, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        in_tail_retry_recover(t, dir[0] ? dir : "/", EMFILE);
     }
 }
 

@@ -63,6 +63,7 @@ struct in_tail_dirlist {
     struct in_tail_cand *v; /* oldest modification first */
     size_t               n;
     size_t               cap;
+    bool                 blocked; /* a resource ran out while looking */
 };
 
 /* Files found to read, and the families whose later members are read. */
@@ -167,6 +168,7 @@ static struct in_tail_dirlist *in_tail_dirlist_load(const char *dir)
 
     dl->dir = lsh_strdup(dir);
     if (dh == NULL) {
+        dl->blocked = in_tail_retry_resource(errno);
         return dl;
     }
     while ((de = readdir(dh)) != NULL && dl->n < IN_TAIL_DIR_MAX) {
@@ -279,6 +281,10 @@ static void in_tail_cand_head(const struct in_tail_dirlist *dl,
             close(fd);
         }
     }
+    if (n < 0 && in_tail_retry_resource(errno)) {
+        c->head_read = false; /* not known: look again next time */
+        ((struct in_tail_dirlist *)dl)->blocked = true;
+    }
     c->head_len = n > 0 ? (size_t)n : 0;
 }
 
@@ -328,6 +334,8 @@ static bool in_tail_cand_holds(const struct in_tail_dirlist *dl,
     if (c->gz) {
         o->gz = in_tail_gz_open(path);
         if (o->gz == NULL) {
+            ((struct in_tail_dirlist *)dl)->blocked |=
+                in_tail_retry_resource(errno);
             return false;
         }
         if (!in_tail_gz_seek(o->gz, e->offset, e->end_len, e->end_hash)) {
@@ -339,6 +347,8 @@ static bool in_tail_cand_holds(const struct in_tail_dirlist *dl,
     }
     o->fd = in_tail_open(path);
     if (o->fd < 0) {
+        ((struct in_tail_dirlist *)dl)->blocked |=
+            in_tail_retry_resource(errno);
         return false;
     }
     if (!in_tail_content_is(o->fd, c->st.st_size, e)) {
@@ -485,9 +495,16 @@ static bool in_tail_still_there(const struct lsh_ckpt_entry *e)
     return same;
 }
 
-static void in_tail_recover_entry(struct in_tail_rec    *rec,
+/*
+ * Reads the rest of e from where its content is now.  Returns true if a
+ * resource ran out while looking (EMFILE...): then it is looked for again
+ * later (tail_retry.c).
+ */
+static bool in_tail_recover_entry(struct in_tail_rec    *rec,
                                   struct lsh_ckpt_entry *e)
 {
+    bool blocked = false;
+
     struct in_tail       *t = rec->t;
     char                  dirs[2][PATH_MAX];
     char                  bases[2][PATH_MAX];
@@ -499,7 +516,7 @@ static void in_tail_recover_entry(struct in_tail_rec    *rec,
     int                   i;
 
     if (in_tail_still_there(e)) {
-        return;
+        return false;
     }
     in_tail_split(e->path, dirs[0], bases[0]);
     if (lstat(e->path, &lst) == 0 && S_ISLNK(lst.st_mode) &&
@@ -515,6 +532,7 @@ static void in_tail_recover_entry(struct in_tail_rec    *rec,
             c = in_tail_by_content(rec, dl, bases[i], e, &o);
         }
         if (c == NULL) {
+            blocked = blocked || dl->blocked;
             continue;
         }
         c->taken = true;
@@ -527,13 +545,18 @@ static void in_tail_recover_entry(struct in_tail_rec    *rec,
                      (unsigned long long)copy.offset);
         in_tail_rec_family(rec, dl, bases[i], copy.path, c);
         in_tail_file_resume(t, &o);
-        return;
+        return false;
+    }
+    if (blocked) {
+        in_tail_retry_recover(t, dirs[0], EMFILE);
+        return true;
     }
     lsh_log(t->starting ? LSH_LOG_WARN : LSH_LOG_DEBUG, t->ins->name,
             "'%s' is gone and no rotation of it holds its content; what it "
             "held after offset %llu is not read (its checkpoint is kept for "
             "checkpoint_retention, in case it comes back)",
             e->path, (unsigned long long)e->offset);
+    return false;
 }
 
 /* Does any checkpoint entry know c's content already? */
@@ -613,15 +636,16 @@ static bool in_tail_below(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
-void in_tail_recover_under(struct in_tail *t, const char *dir)
+size_t in_tail_recover_under(struct in_tail *t, const char *dir)
 {
     struct in_tail_rec      rec;
     struct lsh_ckpt_entry **v;
     size_t                  n;
     size_t                  i;
+    size_t                  blocked = 0;
 
     if (t->ckpt == NULL) {
-        return;
+        return 0;
     }
     memset(&rec, 0, sizeof(rec));
     rec.t = t;
@@ -629,7 +653,7 @@ void in_tail_recover_under(struct in_tail *t, const char *dir)
     for (i = 0; i < n; i++) {
         if (v[i]->owner == NULL && in_tail_below(v[i]->path, dir) &&
             in_tail_wanted(t, v[i]->path)) {
-            in_tail_recover_entry(&rec, v[i]);
+            blocked += in_tail_recover_entry(&rec, v[i]);
         }
     }
     for (i = 0; i < rec.nfams; i++) {
@@ -643,6 +667,7 @@ void in_tail_recover_under(struct in_tail *t, const char *dir)
     free(rec.fams);
     free(rec.dirs);
     free(v);
+    return blocked;
 }
 
 void in_tail_recover(struct in_tail *t)
@@ -652,7 +677,7 @@ void in_tail_recover(struct in_tail *t)
 
 /* --- a copy made by copytruncate, at run time --------------------------- */
 
-bool in_tail_follow_copy(struct in_tail_file *f)
+bool in_tail_follow_copy(struct in_tail_file *f, bool *looked)
 {
     struct in_tail         *t = f->tail;
     struct lsh_reader      *r = &f->reader;
@@ -664,6 +689,7 @@ bool in_tail_follow_copy(struct in_tail_file *f)
     size_t                  i;
     bool                    found = false;
 
+    *looked = true;
     if (f->gz != NULL || f->fp_len == 0 || r->offset == 0) {
         return false;
     }
@@ -705,6 +731,7 @@ bool in_tail_follow_copy(struct in_tail_file *f)
         in_tail_file_resume(t, &o);
         found = true;
     }
+    *looked = found || !dl->blocked;
     in_tail_dirlist_free(dl);
     return found;
 }

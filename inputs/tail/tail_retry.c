@@ -23,7 +23,11 @@
 #define IN_TAIL_RETRY_TICK_MS 1000
 #define IN_TAIL_RETRY_MAX_MS  30000
 
-enum in_tail_retry_kind { IN_TAIL_RETRY_OPEN, IN_TAIL_RETRY_DIR };
+enum in_tail_retry_kind {
+    IN_TAIL_RETRY_OPEN,
+    IN_TAIL_RETRY_DIR,
+    IN_TAIL_RETRY_RECOVER, /* rotations of checkpointed files, by content */
+};
 
 struct in_tail_retry_item {
     struct lsh_hnode node; /* by kind and path */
@@ -169,6 +173,11 @@ void in_tail_retry_dir(struct in_tail *t, const char *path, int err)
     in_tail_retry_add(t, IN_TAIL_RETRY_DIR, path, err);
 }
 
+void in_tail_retry_recover(struct in_tail *t, const char *dir, int err)
+{
+    in_tail_retry_add(t, IN_TAIL_RETRY_RECOVER, dir, err);
+}
+
 void in_tail_retry_file(struct in_tail_file *f, int err)
 {
     struct in_tail       *t = f->tail;
@@ -253,16 +262,19 @@ static void in_tail_retry_items(struct in_tail *t)
 
         if (it->kind == IN_TAIL_RETRY_OPEN) {
             in_tail_path_check(t, it->path); /* fails again: re-added */
-        } else {
+        } else if (it->kind == IN_TAIL_RETRY_DIR) {
             in_tail_watch_dir(t, it->path);
+        } else {
+            in_tail_recover_under(t, it->path);
         }
         if (it->failed_tick != r->tick) {
             /* it worked, or the path is gone (nothing left to wait for) */
-            if (it->kind == IN_TAIL_RETRY_DIR ||
+            if (it->kind != IN_TAIL_RETRY_OPEN ||
                 in_tail_file_by_path(t, it->path) != NULL) {
                 lsh_ins_info(t->ins, "'%s' can be %s now", it->path,
-                             it->kind == IN_TAIL_RETRY_OPEN ? "opened"
-                                                            : "watched");
+                             it->kind == IN_TAIL_RETRY_OPEN  ? "opened"
+                             : it->kind == IN_TAIL_RETRY_DIR ? "watched"
+                                                             : "searched");
             }
             in_tail_retry_item_free(r, it);
         }

@@ -57,6 +57,14 @@ static const struct lsh_option out_kafka_dlq_options[] = {
      .min = 1,
      .max = 1000000,
      .help = "Failed deliveries of a record before it goes to the file."},
+    {.name = "max_bytes",
+     .type = LSH_OPT_SIZE,
+     .def = "1GiB",
+     .offset = offsetof(struct out_kafka_dlq_conf, max_bytes),
+     .min = 0,
+     .max = 1024LL * 1024 * 1024 * 1024,
+     .help = "Past this size the file is renamed to <path>.1 (replacing "
+             "the one before) and a new one begun; 0: no bound."},
     {.name = NULL},
 };
 
@@ -357,9 +365,6 @@ static size_t out_kafka_props(const struct out_kafka_conf *c,
              out_kafka_partitioners[c->partitioner]);
     PROP_INT("statistics_interval", "statistics.interval.ms",
              c->statistics_interval_ms);
-    /* room above our own limit, so that ours is the one that acts */
-    PROP_INT("max_inflight_bytes", "queue.buffering.max.kbytes",
-             LSH_MIN(c->max_inflight_bytes * 2 / 1024, 2097151));
     PROP_STR("security_protocol", "security.protocol",
              out_kafka_protocols[c->security_protocol]);
     if (c->security_protocol >= 2) {
@@ -398,6 +403,40 @@ static const char *const out_kafka_defaults[][2] = {
     {"queue.buffering.max.messages", "2000000"},
 };
 
+/*
+ * librdkafka's queue must hold any one record it would send, however small
+ * max_inflight_bytes is: else a record larger than the queue gets
+ * QUEUE_FULL with nothing in flight, and nothing would ever make room.  So
+ * the queue is at least max_inflight_bytes plus message.max.bytes (and
+ * twice max_inflight_bytes, so that ours is the limit that acts), unless
+ * rdkafka: sets it.
+ */
+static void out_kafka_queue_size(const struct out_kafka_conf *c,
+                                 rd_kafka_conf_t             *kc)
+{
+    char      val[32];
+    char      err[256];
+    size_t    len = sizeof(val);
+    long      max_msg = 1000000;
+    size_t    i;
+    long long kb;
+
+    for (i = 0; i < c->rdkafka.n; i++) {
+        if (strcmp(c->rdkafka.keys[i], "queue.buffering.max.kbytes") == 0) {
+            return;
+        }
+    }
+    if (rd_kafka_conf_get(kc, "message.max.bytes", val, &len) ==
+        RD_KAFKA_CONF_OK) {
+        max_msg = atol(val);
+    }
+    kb = LSH_MAX(c->max_inflight_bytes * 2,
+                 c->max_inflight_bytes + max_msg + 65536) /
+         1024;
+    snprintf(val, sizeof(val), "%lld", LSH_MIN(kb, 2097151LL));
+    rd_kafka_conf_set(kc, "queue.buffering.max.kbytes", val, err, sizeof(err));
+}
+
 rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
                                       size_t errlen, const char **bad_opt,
                                       long *bad_prop)
@@ -427,6 +466,7 @@ rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
             goto err;
         }
     }
+    out_kafka_queue_size(c, kc);
     return kc;
 err:
     rd_kafka_conf_destroy(kc);
@@ -628,12 +668,21 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
         }
         out_kafka_render(ctx, b, r, &m);
         cost = out_kafka_cost(&m);
-        if (ctx->fatal || ctx->rk == NULL ||
+        if (ctx->fatal || ctx->rk == NULL || out_kafka_redelivering(ctx) ||
             (ctx->inflight > 0 && ctx->inflight_bytes + cost > max)) {
-            /* wait for acks, or for a producer */
+            /* wait for acks, for a producer, or for redelivery (order) */
             err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
         } else {
             err = out_kafka_produce(ctx, &m, b->ticket);
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ctx->inflight == 0) {
+                /* nothing out to make room: it will never fit the queue */
+                ctx->s.too_large++;
+                lsh_ins_warn(ctx->ins,
+                             "a %zu-byte record does not fit librdkafka's "
+                             "queue (queue.buffering.max.kbytes)",
+                             m.vlen + m.klen);
+                err = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+            }
         }
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             if (m.hdrs != NULL) {
@@ -694,17 +743,13 @@ static int out_kafka_init(struct lsh_instance *ins, const void *conf)
     ctx->ins = ins;
     ctx->conf = c;
     ctx->pipe[0] = ctx->pipe[1] = -1;
-    ctx->dlq_fd = -1;
+    ctx->dlq.fd = -1;
     ctx->retry_tail = &ctx->retry_head;
     lsh_hmap_init(&ctx->topics);
     ins->ctx = ctx;
-    if (c->dead_letter != NULL) {
-        ctx->dlq_fd = open(c->dead_letter->path,
-                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        if (ctx->dlq_fd < 0) {
-            return lsh_ins_error(ins, "cannot open dead_letter '%s': %s",
-                                 c->dead_letter->path, strerror(errno));
-        }
+    if (c->dead_letter != NULL && out_kafka_dlq_open(ctx) != LSH_OK) {
+        return lsh_ins_error(ins, "cannot open dead_letter '%s': %s",
+                             c->dead_letter->path, strerror(errno));
     }
     if (pipe2(ctx->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
         return lsh_ins_error(ins, "pipe: %s", strerror(errno));
@@ -786,9 +831,7 @@ static void out_kafka_exit(struct lsh_instance *ins)
         close(ctx->pipe[0]);
         close(ctx->pipe[1]);
     }
-    if (ctx->dlq_fd >= 0) {
-        close(ctx->dlq_fd);
-    }
+    out_kafka_dlq_release(ctx);
     lsh_buf_release(&ctx->val);
     lsh_buf_release(&ctx->tbuf);
     lsh_buf_release(&ctx->kbuf);

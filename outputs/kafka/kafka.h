@@ -6,6 +6,8 @@
  * kafka_deliver.c  producing, delivery reports, redelivery with backoff,
  *                  dead letters, replacing the producer after a fatal error
  * kafka_topic.c    topic handles, cached by name with a bound (LRU)
+ * kafka_dlq.c      the dead-letter file: whole lines, synced, at its path,
+ *                  bounded
  * kafka_stats.c    librdkafka's statistics, parsed into counters
  */
 #ifndef OUT_KAFKA_H
@@ -27,6 +29,17 @@ enum out_kafka_delivery { OUT_KAFKA_ASYNC, OUT_KAFKA_SYNC };
 struct out_kafka_dlq_conf {
     char   *path;
     int64_t after_attempts;
+    int64_t max_bytes;
+};
+
+/* The dead-letter file open now. */
+struct out_kafka_dlq {
+    int      fd;
+    dev_t    dev;
+    ino_t    ino;
+    off_t    size;
+    int64_t  told; /* monotonic ns of the last failure logged */
+    uint64_t rotations;
 };
 
 struct out_kafka_conf {
@@ -115,6 +128,8 @@ struct out_kafka_stats {
     uint64_t permanent;    /* failures no retry can fix (authorization, size) */
     uint64_t topic_misses; /* topic handles created (cache misses) */
     uint64_t create_failures; /* producers that could not be created */
+    uint64_t dlq_failures;    /* records dead_letter could not take */
+    uint64_t too_large;       /* records larger than librdkafka's queue */
 };
 
 /*
@@ -158,17 +173,19 @@ struct out_kafka {
     struct out_kafka_retry  *retry_head;
     struct out_kafka_retry **retry_tail;
     struct lsh_timer         retry_timer;
-    int                      dlq_fd;
-    bool                     want_wake;
-    bool                     retry_blocked; /* librdkafka was full */
-    bool                     exiting;
-    bool                     fatal;
-    bool                     recreating;     /* the old producer drains */
-    struct lsh_timer         producer_timer; /* drain, or create again */
-    int64_t                  create_backoff_ms;
-    int64_t                  recreate_since; /* monotonic ns */
-    bool                     drain_told;
-    int64_t                  told_permanent; /* monotonic ns, rate limit */
+    struct out_kafka_dlq     dlq;
+    uint64_t         retry_pending; /* redelivered records not reported yet */
+    uint64_t         retry_queued;  /* records in the retry queue */
+    bool             want_wake;
+    bool             retry_blocked; /* librdkafka was full */
+    bool             exiting;
+    bool             fatal;
+    bool             recreating;     /* the old producer drains */
+    struct lsh_timer producer_timer; /* drain, or create again */
+    int64_t          create_backoff_ms;
+    int64_t          recreate_since; /* monotonic ns */
+    bool             drain_told;
+    int64_t          told_permanent; /* monotonic ns, rate limit */
     struct out_kafka_stats   s;
     struct out_kafka_metrics m;
 };
@@ -177,6 +194,14 @@ struct out_kafka {
 rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
                                       size_t errlen, const char **bad_opt,
                                       long *bad_prop);
+
+/* kafka_dlq.c */
+int out_kafka_dlq_open(struct out_kafka *ctx);
+/* LSH_OK once the record is on disk in the file at the path; else logged */
+int out_kafka_dlq_write(struct out_kafka *ctx, const struct out_kafka_retry *r);
+void out_kafka_dlq_release(struct out_kafka *ctx);
+/* Records are kept in order: none is taken while redeliveries are due. */
+bool out_kafka_redelivering(const struct out_kafka *ctx);
 
 /* kafka_topic.c */
 rd_kafka_topic_t *out_kafka_rkt(struct out_kafka *ctx, const char *name);

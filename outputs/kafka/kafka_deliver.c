@@ -68,108 +68,6 @@ bool out_kafka_refused(rd_kafka_resp_err_t err)
            err == RD_KAFKA_RESP_ERR__INVALID_ARG;
 }
 
-/* --- dead letters -------------------------------------------------------- */
-
-static void out_kafka_b64(struct lsh_buf *out, const unsigned char *p, size_t n)
-{
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-
-        lsh_buf_addc(out, tbl[v >> 18]);
-        lsh_buf_addc(out, tbl[(v >> 12) & 63]);
-        lsh_buf_addc(out, tbl[(v >> 6) & 63]);
-        lsh_buf_addc(out, tbl[v & 63]);
-    }
-    if (i < n) {
-        uint32_t v =
-            (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-
-        lsh_buf_addc(out, tbl[v >> 18]);
-        lsh_buf_addc(out, tbl[(v >> 12) & 63]);
-        lsh_buf_addc(out, i + 1 < n ? tbl[(v >> 6) & 63] : '=');
-        lsh_buf_addc(out, '=');
-    }
-}
-
-static bool out_kafka_utf8(const char *p, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)p;
-    const unsigned char *end = s + n;
-    size_t               skip;
-
-    while (s < end) {
-        size_t k = lsh_utf8_seq(s, end, &skip);
-
-        if (k == 0) {
-            return false;
-        }
-        s += k;
-    }
-    return true;
-}
-
-static void out_kafka_json_bytes(struct lsh_buf *out, const char *name,
-                                 const char *p, size_t n)
-{
-    lsh_buf_addf(out, ",\"%s\":", name);
-    lsh_json_str(out, p, n);
-    if (!out_kafka_utf8(p, n)) {
-        lsh_buf_addf(out, ",\"%s_base64\":\"", name); /* the exact bytes */
-        out_kafka_b64(out, (const unsigned char *)p, n);
-        lsh_buf_addc(out, '"');
-    }
-}
-
-/*
- * Appends a failed record to the dead-letter file and syncs it.  Returns
- * LSH_OK once it is on disk: the record then counts as delivered.
- */
-static int out_kafka_dead_letter(struct out_kafka             *ctx,
-                                 const struct out_kafka_retry *r)
-{
-    struct lsh_buf line = LSH_BUF_INIT;
-    char           ts[LSH_RFC3339_MS_LEN + 1];
-    const char    *p;
-    size_t         n;
-    int            rc = LSH_OK;
-
-    lsh_time_rfc3339_ms(lsh_now_real_ns(), ts);
-    lsh_buf_addf(&line, "{\"time\":\"%s\",\"topic\":", ts);
-    lsh_json_str(&line, r->data, r->tlen);
-    lsh_buf_addf(&line, ",\"error\":\"%s\",\"attempts\":%u",
-                 rd_kafka_err2name(r->err), r->attempts);
-    if (r->has_key) {
-        out_kafka_json_bytes(&line, "key", r->data + r->tlen + 1, r->klen);
-    }
-    out_kafka_json_bytes(&line, "value", r->data + r->tlen + 1 + r->klen,
-                         r->vlen);
-    lsh_buf_adds(&line, "}\n");
-    for (p = line.ptr, n = line.len; n > 0 && rc == LSH_OK;) {
-        ssize_t w = write(ctx->dlq_fd, p, n);
-
-        if (w < 0 && errno != EINTR) {
-            rc = LSH_ERR;
-        } else if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-        }
-    }
-    if (rc == LSH_OK && fdatasync(ctx->dlq_fd) != 0) {
-        rc = LSH_ERR;
-    }
-    lsh_buf_release(&line);
-    if (rc != LSH_OK) {
-        return lsh_ins_error(ctx->ins, "cannot write dead_letter '%s': %s",
-                             ctx->conf->dead_letter->path, strerror(errno));
-    }
-    ctx->s.dead++;
-    return LSH_OK;
-}
-
 /* --- retries ------------------------------------------------------------- */
 
 static void *out_kafka_tag(struct out_kafka_retry *r)
@@ -243,23 +141,47 @@ static int64_t out_kafka_backoff_ns(const struct out_kafka_conf *c,
     return LSH_MIN(ms, c->redeliver_backoff_max_ms) * LSH_NS_PER_MS;
 }
 
+/*
+ * Order.  Records from one file must reach their partition in file order,
+ * through redelivery too.  So a failure holds everything back: flush()
+ * takes no new record while any record waits in the retry queue or is
+ * being produced again (out_kafka_redelivering()); the queue is kept in
+ * the order the failures were reported, which for one partition is the
+ * order the records were produced; and it is produced again only once
+ * every record produced before it has been reported (so nothing older is
+ * still on its way), all of it at once, in order, when its first record's
+ * backoff is over.
+ */
+bool out_kafka_redelivering(const struct out_kafka *ctx)
+{
+    return ctx->retry_head != NULL || ctx->retry_pending > 0;
+}
+
 static void out_kafka_retry_due(struct lsh_timer *t);
 
+/* The queue waits for its first record's backoff. */
 static void out_kafka_retry_arm(struct out_kafka *ctx)
 {
-    int64_t                 due = INT64_MAX;
-    struct out_kafka_retry *r;
+    int64_t wait;
 
-    for (r = ctx->retry_head; r != NULL; r = r->next) {
-        due = LSH_MIN(due, r->due);
-    }
-    if (due == INT64_MAX) {
+    if (ctx->retry_head == NULL) {
         lsh_timer_stop(ctx->ins->loop, &ctx->retry_timer);
         return;
     }
-    due = LSH_MAX(due - lsh_now_mono_ns(), 0);
-    lsh_timer_start(ctx->ins->loop, &ctx->retry_timer, due / LSH_NS_PER_MS + 1,
+    wait = LSH_MAX(ctx->retry_head->due - lsh_now_mono_ns(), 0);
+    lsh_timer_start(ctx->ins->loop, &ctx->retry_timer, wait / LSH_NS_PER_MS + 1,
                     0, out_kafka_retry_due, ctx);
+}
+
+/* Takes r back as resolved: delivered elsewhere, or skipped. */
+static void out_kafka_retry_resolve(struct out_kafka       *ctx,
+                                    struct out_kafka_retry *r)
+{
+    struct out_kafka_msg msg = out_kafka_retry_msg(r);
+
+    out_kafka_resolved(ctx, out_kafka_cost(&msg));
+    lsh_ticket_ack(r->ticket);
+    out_kafka_retry_free(r);
 }
 
 void out_kafka_failed(struct out_kafka *ctx, rd_kafka_resp_err_t err,
@@ -267,7 +189,6 @@ void out_kafka_failed(struct out_kafka *ctx, rd_kafka_resp_err_t err,
                       struct out_kafka_retry *r, bool counts, bool permanent)
 {
     const struct out_kafka_conf *c = ctx->conf;
-    struct out_kafka_msg         msg;
 
     if (r == NULL) {
         r = out_kafka_retry_new(orig, t);
@@ -276,25 +197,21 @@ void out_kafka_failed(struct out_kafka *ctx, rd_kafka_resp_err_t err,
     if (counts) {
         r->attempts++;
     }
-    msg = out_kafka_retry_msg(r);
     if (c->dead_letter != NULL &&
         (r->attempts >= (uint32_t)c->dead_letter->after_attempts ||
-         permanent) &&
-        out_kafka_dead_letter(ctx, r) == LSH_OK) {
-        out_kafka_resolved(ctx, out_kafka_cost(&msg));
-        lsh_ticket_ack(r->ticket);
-        out_kafka_retry_free(r);
-        return;
-    }
-    if (permanent) {
+         permanent)) {
+        if (out_kafka_dlq_write(ctx, r) == LSH_OK) {
+            out_kafka_retry_resolve(ctx, r);
+            return;
+        }
+        /* the dead letter failed: kept, not committed, tried again */
+    } else if (permanent) {
         ctx->s.skipped++;
         lsh_ins_error(ctx->ins,
                       "cannot produce a %zu-byte record: %s; it is skipped "
                       "(set dead_letter to keep such records)",
                       r->vlen, rd_kafka_err2str(err));
-        out_kafka_resolved(ctx, out_kafka_cost(&msg));
-        lsh_ticket_ack(r->ticket);
-        out_kafka_retry_free(r);
+        out_kafka_retry_resolve(ctx, r);
         return;
     }
     r->due =
@@ -302,29 +219,36 @@ void out_kafka_failed(struct out_kafka *ctx, rd_kafka_resp_err_t err,
     r->next = NULL;
     *ctx->retry_tail = r;
     ctx->retry_tail = &r->next;
-    if (!ctx->retry_blocked && (!ctx->retry_timer.active || !counts)) {
-        out_kafka_retry_arm(ctx);
+    ctx->retry_queued++;
+    if (ctx->retry_head == r && !ctx->retry_blocked) {
+        out_kafka_retry_arm(ctx); /* a new head: its own backoff */
     }
 }
 
-/* Produces due retries, in order; stops when librdkafka is full. */
+/*
+ * Produces the queue again, in order, once its first record is due and
+ * nothing produced before it is still out; stops when librdkafka is full.
+ */
 static void out_kafka_retry_run(struct out_kafka *ctx)
 {
-    struct out_kafka_retry **pp = &ctx->retry_head;
-    int64_t                  now = lsh_now_mono_ns();
+    uint64_t n;
 
-    if (ctx->rk == NULL || ctx->fatal) {
+    if (ctx->rk == NULL || ctx->fatal || ctx->retry_head == NULL) {
         return;
     }
-    while (*pp != NULL) {
-        struct out_kafka_retry *r = *pp;
+    if (ctx->retry_head->due > lsh_now_mono_ns()) {
+        out_kafka_retry_arm(ctx);
+        return;
+    }
+    if (ctx->inflight > ctx->retry_queued + ctx->retry_pending) {
+        return; /* older records are out: their reports run this again */
+    }
+    /* the records queued now (one refused again goes back to the end) */
+    for (n = ctx->retry_queued; n > 0 && ctx->retry_head != NULL; n--) {
+        struct out_kafka_retry *r = ctx->retry_head;
         struct out_kafka_msg    m = out_kafka_retry_msg(r);
         rd_kafka_resp_err_t     err;
 
-        if (r->due > now) {
-            pp = &r->next;
-            continue;
-        }
         /* librdkafka takes the headers on success: give it a copy */
         m.hdrs = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
         err = out_kafka_produce(ctx, &m, out_kafka_tag(r));
@@ -337,18 +261,20 @@ static void out_kafka_retry_run(struct out_kafka *ctx)
             lsh_timer_stop(ctx->ins->loop, &ctx->retry_timer);
             return;
         }
-        *pp = r->next;
-        if (ctx->retry_tail == &r->next) {
-            ctx->retry_tail = pp;
+        ctx->retry_head = r->next;
+        if (ctx->retry_head == NULL) {
+            ctx->retry_tail = &ctx->retry_head;
         }
+        ctx->retry_queued--;
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             out_kafka_failed(ctx, err, NULL, r->ticket, r, true,
                              out_kafka_refused(err));
             continue;
         }
+        ctx->retry_pending++;
         ctx->s.retried++;
     }
-    out_kafka_retry_arm(ctx);
+    out_kafka_retry_arm(ctx); /* for what went back to the queue, if any */
 }
 
 static void out_kafka_retry_due(struct lsh_timer *t)
@@ -366,6 +292,7 @@ void out_kafka_retry_free_all(struct out_kafka *ctx)
         out_kafka_retry_free(r); /* its ticket stays held */
     }
     ctx->retry_tail = &ctx->retry_head;
+    ctx->retry_queued = 0;
 }
 
 /* --- delivery reports ---------------------------------------------------- */
@@ -426,6 +353,9 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
     bool                    purged;
 
     (void)rk;
+    if (r != NULL) {
+        ctx->retry_pending--; /* a redelivery's report, whatever it says */
+    }
     memset(&msg, 0, sizeof(msg));
     msg.klen = m->key != NULL ? m->key_len : 0;
     msg.vlen = m->len;
@@ -674,9 +604,10 @@ static void out_kafka_producer_timer(struct lsh_timer *t)
 void out_kafka_maybe_wake(struct out_kafka *ctx)
 {
     uint64_t room = (uint64_t)ctx->conf->max_inflight_bytes / 4 * 3;
-    bool     ready = ctx->conf->delivery == OUT_KAFKA_SYNC
-                         ? ctx->inflight == 0
-                         : ctx->inflight_bytes <= room;
+    bool     ready =
+        ctx->conf->delivery == OUT_KAFKA_SYNC
+                ? ctx->inflight == 0
+                : ctx->inflight_bytes <= room && !out_kafka_redelivering(ctx);
 
     if (ctx->want_wake && ready) {
         ctx->want_wake = false;
@@ -697,9 +628,7 @@ void out_kafka_serve(struct out_kafka *ctx)
             return;
         }
     }
-    if (ctx->retry_blocked) {
-        ctx->retry_blocked = false;
-        out_kafka_retry_run(ctx);
-    }
+    ctx->retry_blocked = false;
+    out_kafka_retry_run(ctx); /* reports may have made it possible */
     out_kafka_maybe_wake(ctx);
 }

@@ -37,6 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROTATIONS = 4          # name.1 .. name.4 are kept, as with "rotate 4"
 W = 1.0                # the oracle's healthy window, seconds
+W_SEEN = 0.3           # running this long, logship has noted a new file
 DUP_WINDOW = 2.0       # what a fault may resend: in flight, not saved yet
 
 
@@ -129,6 +130,9 @@ class Torture:
         self.ninst = 0
         self.ntok = 0
         self.proc = None
+        self.ready = False
+        self.err_path = None
+        self.seen = {}         # instance -> a healthy logship had a look
         self.killed = False
         self.runs = 0
         self.low_ulimit = False
@@ -136,7 +140,8 @@ class Torture:
         self.mock = None
         self.target = 0
         self.topic = 'torture-%d-%d' % (a.seed, os.getpid())
-        self.log({'ev': 'params', 'W': W, 'dup_window': DUP_WINDOW})
+        self.log({'ev': 'params', 'W': W, 'W_seen': W_SEEN,
+                  'dup_window': DUP_WINDOW})
 
     # journal and model
 
@@ -184,7 +189,8 @@ class Torture:
         with open(path, 'a') as f:
             f.write(data)
         (self.partial.discard if newline else self.partial.add)(inst)
-        self.log({'ev': 'write', 'inst': inst, 'tokens': toks})
+        self.log({'ev': 'write', 'inst': inst, 'tokens': toks,
+                  'path': os.path.relpath(path, self.fs)})
 
     def unlink(self, path):
         inst = self.inst_of.pop(path, None)
@@ -261,18 +267,34 @@ class Torture:
                                      preexec_fn=limit)
         err.close()
         self.low_ulimit = bool(nofile)
+        self.ready = False
+        self.err_path = os.path.join(self.work, 'run-%d.err' % self.runs)
         if nofile:
             self.health(False, 'ulimit -n %d' % nofile)
         else:
-            self.maybe_healthy('started')
+            self.check_ready()
+
+    def check_ready(self):
+        """Healthy once logship says it started (its first scan is done)."""
+        if self.proc is None or self.ready:
+            return
+        with open(self.err_path, errors='replace') as f:
+            if ' started' not in f.read():
+                return
+        self.ready = True
+        if not self.low_ulimit:
+            self.log({'ev': 'running', 'ok': True})
+        self.maybe_healthy('started')
 
     def maybe_healthy(self, why):
-        if self.proc is not None and self.broker_up and not self.low_ulimit:
+        if self.proc is not None and self.broker_up and \
+                not self.low_ulimit and self.ready:
             self.health(True, why)
 
     def stop(self, sig):
         if not self.alive():
             return
+        self.log({'ev': 'running', 'ok': False})
         self.health(False, 'kill9' if sig == signal.SIGKILL else 'term')
         self.log({'ev': 'fault', 'kind': signal.Signals(sig).name})
         self.proc.send_signal(sig)
@@ -316,7 +338,7 @@ class Torture:
             # deletion, what it holds is safe only if logship had a healthy
             # moment to read it (a restart looks for it by inode only if
             # its checkpoint was written)
-            self.log({'ev': 'destroy', 'inst': old})
+            self.log({'ev': 'hide', 'inst': old})
         self.target += 1
         tgt = self.p('targets/t0.%d.log' % self.target)
         self.write(tgt, 1, 0, True)
@@ -327,8 +349,15 @@ class Torture:
     def op_rotate(self, f):
         path = self.p(f)
         if os.path.exists(path):
+            inst = self.inst_of.get(path)
             self.shift(path)
             self.rename(path, path + '.1')
+            if inst is not None:
+                # renamed away before logship could take note of it (it
+                # was created while logship was down or starting): nobody
+                # will look for it, as with a deletion.  The oracle's
+                # healthy window decides what was safe.
+                self.log({'ev': 'hide', 'inst': inst})
 
     def op_copytruncate(self, f):
         path = self.p(f)
@@ -340,6 +369,8 @@ class Torture:
         dst = self.new_inst(path + '.1')
         self.inst_of[path] = src
         self.log({'ev': 'copy', 'src': src, 'dst': dst})
+        # the copy is found (by content) only if logship knew the original
+        self.log({'ev': 'hide', 'inst': dst, 'seen_as': src})
         os.truncate(path, 0)
         self.log({'ev': 'clear', 'inst': src})
         self.partial.discard(src)  # the new content starts afresh
@@ -500,6 +531,7 @@ class Torture:
                 continue
             if self.proc is not None:
                 self.alive()
+                self.check_ready()
             getattr(self, 'op_' + name)(*args)
         self.quiesce()
         self.stop(signal.SIGTERM)
@@ -548,7 +580,7 @@ def main():
     ap.add_argument('--steps', type=int, default=70)
     ap.add_argument('--logship')
     ap.add_argument('--work')
-    ap.add_argument('--brokers', default='127.0.0.1:19092')
+    ap.add_argument('--brokers', default='127.0.0.1:19692')
     ap.add_argument('--kafka-sh', default=os.path.join(HERE, '..', 'kafka',
                                                        'kafka.sh'))
     ap.add_argument('--mockd')

@@ -4,12 +4,18 @@
     oracle.py JOURNAL GOT [--report FILE]
 
 JOURNAL is what the driver did, one JSON object per line, in time order:
-  {"ev": "params", "W": s, "dup_window": s}
+  {"ev": "params", "W": s, "W_seen": s, "dup_window": s}
   {"t": s, "ev": "write", "inst": I, "tokens": [...]}  lines written to I
   {"t": s, "ev": "copy", "src": I, "dst": J}   J holds what I holds
   {"t": s, "ev": "clear", "inst": I}           I truncated: its lines gone
   {"t": s, "ev": "destroy", "inst": I}         I's last name unlinked
+  {"t": s, "ev": "hide", "inst": I}            I renamed away: a destroy
+                                               unless a healthy logship
+                                               could have seen I before
+                                               (or seen_as, for a copy)
   {"t": s, "ev": "health", "ok": bool, "why": str}
+  {"t": s, "ev": "running", "ok": bool}        logship up (its first scan
+                                               done, normal limits) or not
   {"t": s, "ev": "fault", "kind": str}         a process fault (dup bound)
   {"t": s, "ev": "reread", "inst": I}          I may be read again whole
 GOT holds the bodies that arrived in Kafka, one per line.
@@ -52,17 +58,28 @@ def healthy(health, t0, t1):
     return ok
 
 
+def window_starts(health, t0, t1):
+    """Where a healthy window inside [t0, t1 + width] may begin: t0, and
+    every moment things turned healthy in between."""
+    starts = [t0] if t0 <= t1 else []
+    starts += [t for t, good in health if good and t0 <= t <= t1]
+    return starts
+
+
 def main():
     events = load(sys.argv[1])
     with open(sys.argv[2], 'rb') as f:
         got = collections.Counter(f.read().decode('utf-8', 'replace').split('\n'))
     params = events[0]
     W, window = params['W'], params['dup_window']
+    W_seen = params.get('W_seen', W)
     holders = collections.defaultdict(set)  # token -> instances holding it
+    created = {}                              # instance -> first write
     content = collections.defaultdict(list)  # instance -> its tokens
     written = {}                              # token -> time written
     destroyed = {}                            # token -> time last held
     health = []
+    running = []
     faults = []
     reread = set()
 
@@ -75,6 +92,7 @@ def main():
     for e in events[1:]:
         ev, t = e['ev'], e.get('t', 0)
         if ev == 'write':
+            created.setdefault(e['inst'], t)
             for tok in e['tokens']:
                 written[tok] = t
                 holders[tok].add(e['inst'])
@@ -87,8 +105,18 @@ def main():
             content[e['dst']] = list(content[e['src']])
         elif ev in ('clear', 'destroy'):
             drop(e['inst'], t)
+        elif ev == 'hide':
+            # logship follows a renamed file by its inode only if it saw
+            # the file (and noted it in the checkpoint): was running for W
+            # between its creation and now, broker or not
+            c = created.get(e.get('seen_as', e['inst']), t)
+            if not any(healthy(running, s, s + W_seen)
+                       for s in window_starts(running, c, t - W_seen)):
+                drop(e['inst'], t)
         elif ev == 'health':
             health.append((t, e['ok']))
+        elif ev == 'running':
+            running.append((t, e['ok']))
         elif ev == 'fault':
             faults.append(t)
         elif ev == 'reread':

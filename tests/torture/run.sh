@@ -11,7 +11,7 @@
 #   --minutes M   run seeds from a random start until M minutes have passed
 #   --keep        keep the work directories of passing seeds too
 # A failure prints the seed and its schedule; `run.sh --seed N` replays
-# it.  The broker is a private one on port 19092 (started and stopped
+# it.  The broker is a private one on port 19692 (started and stopped
 # here), so that stopping it disturbs no other test; seeds where N % 4
 # is 3 use librdkafka's mock cluster (lsh_mockd) for produce errors.
 set -euo pipefail
@@ -41,7 +41,7 @@ if [ -z "$mockd" ]; then
 fi
 [ -x "$logship" ] || { echo "run.sh: no logship binary at '$logship'" >&2; exit 2; }
 [ -x "$mockd" ] || { echo "run.sh: no lsh_mockd at '$mockd'" >&2; exit 2; }
-export KAFKA_PORT=19092
+export KAFKA_PORT=19692
 "$src/tests/kafka/kafka.sh" start >/dev/null
 trap '"$src/tests/kafka/kafka.sh" stop >/dev/null 2>&1 || true' EXIT
 

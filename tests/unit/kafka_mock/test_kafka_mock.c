@@ -30,7 +30,12 @@ extern const struct lsh_plugin out_kafka_plugin;
 
 struct gen_conf {
     int64_t count;
+    int64_t size;     /* pad each record to this many bytes */
+    int64_t every_ms; /* one batch of 10 this often (0: all at once) */
 };
+
+static struct lsh_timer g_pace;
+static const char      *g_gen_opts = ""; /* more options for run()'s gen */
 
 static struct lsh_tracker g_tracker;
 
@@ -40,13 +45,36 @@ static const struct lsh_option gen_options[] = {
      .def = "100",
      .offset = offsetof(struct gen_conf, count),
      .help = "records"},
+    {.name = "size",
+     .type = LSH_OPT_INT,
+     .def = "0",
+     .offset = offsetof(struct gen_conf, size),
+     .max = 10000000,
+     .help = "bytes per record"},
+    {.name = "every_ms",
+     .type = LSH_OPT_INT,
+     .def = "0",
+     .offset = offsetof(struct gen_conf, every_ms),
+     .max = 10000,
+     .help = "pace"},
     {.name = NULL},
 };
 
+static void gen_tick(struct lsh_timer *t)
+{
+    lsh_input_ready(t->data);
+}
+
 static int gen_init(struct lsh_instance *ins, const void *conf)
 {
-    (void)conf;
+    const struct gen_conf *c = conf;
+
     lsh_tracker_init(&g_tracker, 0, NULL, NULL);
+    memset(&g_pace, 0, sizeof(g_pace));
+    if (c->every_ms > 0) {
+        lsh_timer_start(ins->loop, &g_pace, c->every_ms, c->every_ms, gen_tick,
+                        ins);
+    }
     lsh_input_ready(ins);
     return LSH_OK;
 }
@@ -64,23 +92,32 @@ static int gen_collect(struct lsh_instance *ins)
         int               i;
 
         for (i = 0; i < 10 && next < c->count; i++) {
-            char *text = lsh_arena_alloc(&b->arena, 32);
-            int   n = snprintf(text, 32, "m-%04lld", (long long)next++);
+            size_t len = (size_t)LSH_MAX(c->size, 32);
+            char  *text = lsh_arena_alloc(&b->arena, len);
+            int    n = snprintf(text, 32, "m-%04lld", (long long)next++);
 
+            if (c->size > n) {
+                memset(text + n, 'x', (size_t)c->size - (size_t)n);
+                n = (int)c->size;
+            }
             lsh_batch_push(b, lsh_str_make(text, (size_t)n), 0);
         }
         b->ticket = lsh_tracker_issue(&g_tracker, (uint64_t)next);
         if (lsh_input_emit(ins, b) == LSH_EAGAIN) {
             return LSH_EAGAIN;
         }
+        if (c->every_ms > 0 && next < c->count) {
+            return LSH_OK; /* the next batch at the next tick */
+        }
     }
+    lsh_timer_stop(ins->loop, &g_pace);
     lsh_input_done(ins);
     return LSH_OK;
 }
 
 static void gen_exit(struct lsh_instance *ins)
 {
-    (void)ins;
+    lsh_timer_stop(ins->loop, &g_pace);
     lsh_tracker_release(&g_tracker);
 }
 
@@ -255,6 +292,117 @@ static int consume_nulls(struct fx *fx, int want, int *nulls)
     return n;
 }
 
+static void stop_engine(struct lsh_timer *t)
+{
+    lsh_engine_shutdown(t->data, "the test");
+    lsh_engine_shutdown(t->data, "the test"); /* at once */
+}
+
+/*
+ * Runs a pipeline of count records (of size bytes) with the given extra
+ * output options for at most ms, then stops it; returns the committed
+ * offset (records acknowledged, in order).
+ */
+static uint64_t run_for(struct fx *fx, int count, int size, const char *extra,
+                        int64_t ms)
+{
+    struct lsh_diag    d;
+    struct lsh_config *cfg;
+    struct lsh_engine *e;
+    struct lsh_buf     yaml = LSH_BUF_INIT;
+    struct lsh_timer   t;
+    uint64_t           committed;
+
+    lsh_buf_addf(&yaml,
+                 "service: {shutdown_timeout: 1s}\n"
+                 "pipelines:\n  p:\n    inputs: [{type: gen, count: %d, "
+                 "size: %d}]\n"
+                 "    outputs:\n      - type: kafka\n"
+                 "        brokers: \"%s\"\n        topic: %s\n"
+                 "        format: raw\n        redeliver_backoff: 100ms\n%s",
+                 count, size, rd_kafka_mock_cluster_bootstraps(fx->mc),
+                 fx->topic, extra);
+    lsh_diag_init(&d);
+    cfg = lsh_config_parse("mock.yaml", yaml.ptr, yaml.len, &d);
+    lsh_buf_cstr(&d.text);
+    if (cfg == NULL) {
+        fail_msg("%s", d.text.ptr);
+    }
+    e = lsh_engine_create(cfg);
+    assert_int_equal(lsh_engine_start(e, false), LSH_OK);
+    memset(&t, 0, sizeof(t));
+    lsh_timer_start(lsh_engine_loop(e), &t, ms, 0, stop_engine, e);
+    lsh_engine_run(e);
+    committed = g_tracker.committed;
+    lsh_timer_stop(lsh_engine_loop(e), &t);
+    lsh_engine_destroy(e);
+    lsh_config_destroy(cfg);
+    lsh_diag_release(&d);
+    lsh_buf_release(&yaml);
+    return committed;
+}
+
+/* Reads the topic back in partition order: true if the first copy of
+   each record comes in order and every record is there. */
+static bool consume_in_order(struct fx *fx, int want, int *dups)
+{
+    rd_kafka_conf_t                 *kc = rd_kafka_conf_new();
+    rd_kafka_t                      *rk;
+    rd_kafka_topic_partition_list_t *parts;
+    char                             err[256];
+    char                            *seen = calloc(1, (size_t)want + 1);
+    int                              next = 0;
+    bool                             ordered = true;
+    int                              idle = 0;
+
+    *dups = 0;
+    rd_kafka_conf_set(kc, "bootstrap.servers",
+                      rd_kafka_mock_cluster_bootstraps(fx->mc), err,
+                      sizeof(err));
+    rd_kafka_conf_set(kc, "group.id", "order", err, sizeof(err));
+    rd_kafka_conf_set(kc, "log_level", "0", err, sizeof(err));
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
+    assert_non_null(rk);
+    parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, fx->topic, 0)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    while (next < want && idle < 50) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        int                 i;
+
+        if (m == NULL) {
+            idle++;
+            continue;
+        }
+        if (m->err == 0 && sscanf(m->payload, "m-%d", &i) == 1 && i >= 0 &&
+            i < want) {
+            if (seen[i]) {
+                (*dups)++;
+            } else {
+                if (i != next) {
+                    if (ordered) {
+                        print_message("out of order: m-%d where m-%d was due\n",
+                                      i, next);
+                    }
+                    ordered = false;
+                }
+                seen[i] = 1;
+                next = LSH_MAX(next, i + 1);
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    for (next = 0; next < want; next++) {
+        ordered = ordered && seen[next];
+    }
+    free(seen);
+    return ordered;
+}
+
 /* Runs a pipeline of count records with the given extra output options. */
 static int run(struct fx *fx, int count, const char *extra,
                void (*during)(struct lsh_timer *), int64_t at_ms)
@@ -266,16 +414,16 @@ static int run(struct fx *fx, int count, const char *extra,
     struct lsh_timer   t;
     int                rc;
 
-    lsh_buf_addf(&yaml,
-                 "service: {shutdown_timeout: 60s}\n"
-                 "pipelines:\n  p:\n    inputs: [{type: gen, count: %d}]\n"
-                 "    outputs:\n      - type: kafka\n"
-                 "        brokers: \"%s\"\n        topic: %s\n"
-                 "%s        redeliver_backoff: 100ms\n"
-                 "%s",
-                 count, rd_kafka_mock_cluster_bootstraps(fx->mc), fx->topic,
-                 strstr(extra, "format:") ? "" : "        format: raw\n",
-                 extra);
+    lsh_buf_addf(
+        &yaml,
+        "service: {shutdown_timeout: 60s}\n"
+        "pipelines:\n  p:\n    inputs: [{type: gen, count: %d%s}]\n"
+        "    outputs:\n      - type: kafka\n"
+        "        brokers: \"%s\"\n        topic: %s\n"
+        "%s        redeliver_backoff: 100ms\n"
+        "%s",
+        count, g_gen_opts, rd_kafka_mock_cluster_bootstraps(fx->mc), fx->topic,
+        strstr(extra, "format:") ? "" : "        format: raw\n", extra);
     lsh_diag_init(&d);
     cfg = lsh_config_parse("mock.yaml", yaml.ptr, yaml.len, &d);
     lsh_buf_cstr(&d.text);
@@ -434,6 +582,63 @@ static void test_empty_render_is_never_null(void **state)
     assert_int_equal(nulls, 0);
 }
 
+static void test_redelivery_keeps_order(void **state)
+{
+    struct fx *fx = *state;
+    int        dups;
+
+    /*
+     * The broker down 1.8 s with message.timeout.ms 500: records fail
+     * while others are in flight, and are produced again with backoff.
+     * The partition must still hold m-0 ... m-1499 in file order (this
+     * gave m-0..m-149 | m-1340..m-1499 | m-190..m-1339 | m-150..m-189).
+     */
+    rd_kafka_mock_broker_set_down(fx->mc, 1);
+    g_gen_opts = ", every_ms: 10"; /* 1,000 records a second, for 1.5 s */
+    assert_int_equal(run(fx, 1500,
+                         "        message_timeout_ms: 500\n"
+                         "        linger_ms: 20\n",
+                         broker_up, 1800),
+                     LSH_OK);
+    g_gen_opts = "";
+    assert_true(consume_in_order(fx, 1500, &dups));
+}
+
+static void test_record_larger_than_queue(void **state)
+{
+    struct fx *fx = *state;
+    int        dups;
+
+    /*
+     * max_inflight_bytes 64 KiB and 200 kB records: librdkafka's queue
+     * used to be sized from the former (128 KiB), so the first record got
+     * QUEUE_FULL with nothing in flight, and the pipeline stalled for
+     * ever.  The queue now holds any record up to message.max.bytes.
+     */
+    assert_int_equal(
+        run_for(fx, 5, 200000, "        max_inflight_bytes: 64KiB\n", 20000),
+        5);
+    assert_int_equal(consume_all(fx, 5, &dups), 5);
+}
+
+static void test_unwritable_dead_letter_commits_nothing(void **state)
+{
+    struct fx *fx = *state;
+
+    /*
+     * Records librdkafka refuses (larger than message.max.bytes) with a
+     * dead letter that cannot be written (/dev/full): they used to be
+     * skipped and committed (20 of 20, none anywhere).  They are kept and
+     * tried again: nothing is committed.
+     */
+    assert_int_equal(
+        run_for(fx, 20, 3000,
+                "        dead_letter: {path: /dev/full, after_attempts: 1}\n"
+                "        rdkafka: {message.max.bytes: 2000}\n",
+                1500),
+        0);
+}
+
 static void test_topic_cache_bounded(void **state)
 {
     struct fx            *fx = *state;
@@ -493,6 +698,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_empty_render_is_never_null, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_redelivery_keeps_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_record_larger_than_queue, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_unwritable_dead_letter_commits_nothing, setup, teardown),
     };
 
     lsh_log_level = getenv("LSH_DEBUG") ? LSH_LOG_DEBUG : LSH_LOG_WARN;
