@@ -727,6 +727,26 @@ void lsh_opt_release(const struct lsh_option *table, void *conf)
     }
 }
 
+/*
+ * Keys of a map (librdkafka properties) whose values are secrets or key
+ * material: passwords, secrets, private keys (ssl.key.pem), keystores,
+ * and sasl.oauthbearer.config (it may hold a client secret).
+ */
+static bool lsh_opt_secret_key(const char *key)
+{
+    static const char *const marks[] = {
+        "password",           "secret", "key.pem", "keystore", "private",
+        "oauthbearer.config", "token"};
+    size_t i;
+
+    for (i = 0; i < LSH_ARRAY_SIZE(marks); i++) {
+        if (strstr(key, marks[i]) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void lsh_print_str(struct lsh_buf *out, const char *s, bool secret)
 {
     if (s == NULL) {
@@ -789,8 +809,7 @@ static void lsh_opt_print_value(const struct lsh_option *o, const void *field,
             lsh_buf_adds(out, "{}");
         }
         for (i = 0; i < kv->n; i++) {
-            bool mask = secret || strstr(kv->keys[i], "password") != NULL ||
-                        strstr(kv->keys[i], "secret") != NULL;
+            bool mask = secret || lsh_opt_secret_key(kv->keys[i]);
 
             lsh_buf_addf(out, "\n%*s", indent + 2, "");
             lsh_json_str(out, kv->keys[i], strlen(kv->keys[i]));

@@ -52,15 +52,20 @@ pipelines:
       - type: kafka
         brokers: 127.0.0.1:9092
         topic: t
-        rdkafka: {sasl.password: s3cret, linger.ms: 7}
+        rdkafka: {sasl.password: s3cret, linger.ms: 7,
+                  ssl.key.pem: "-----BEGIN PRIVATE KEY----- k3ymaterial",
+                  ssl.keystore.password: cl1entsecret}
 YAML
 check check-ok 0 "$bin" --check -c "$tmp/ok.yaml"
 contains check-ok "$tmp/err" "is valid"
 contains check-ok "$tmp/out" 'hostname: "h1"'
 contains check-ok "$tmp/out" '"linger.ms": "7"'
 contains check-ok "$tmp/out" '"sasl.password": "****"'
-if grep -q s3cret "$tmp/out" "$tmp/err"; then
-    echo "FAIL check-ok: the secret was printed"
+contains check-ok "$tmp/out" '"ssl.key.pem": "****"'
+contains check-ok "$tmp/out" '"ssl.keystore.password": "****"'
+
+if grep -qE "s3cret|k3ymaterial|cl1entsecret" "$tmp/out" "$tmp/err"; then
+    echo "FAIL check-ok: a secret or key material was printed"
     fail=1
 fi
 

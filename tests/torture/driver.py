@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,7 +49,9 @@ def make_schedule(seed, steps, mock):
     files = ['d0/a.log', 'd0/b.log', 'd1/c.log']
     up, broker, away, ops = True, True, set(), []
     overlap = rng.random() < 0.3
-    ops.append(('config', overlap))
+    dlq = rng.random() < 0.35      # dead letters, and records too large
+    slow_stdout = rng.random() < 0.3
+    ops.append(('config', overlap, dlq, slow_stdout))
     for _ in range(steps):
         ops.append(('sleep', rng.choice([0, 0, 10, 30, 80, 150, 300])))
         if not up and rng.random() < 0.45:
@@ -96,6 +99,8 @@ def make_schedule(seed, steps, mock):
             ops.append(('mock_blip', rng.choice([300, 1500])))
         elif r < 0.88:
             ops.append(('cleanup', f))
+        elif r < 0.91 and dlq:
+            ops.append((rng.choice(['dlq_move', 'dlq_remove']),))
         else:
             ops.append(('append', f, rng.choice([1, 3, 10]), 0, True))
     # the end: everything healed, so that every surviving line can arrive
@@ -132,6 +137,12 @@ class Torture:
         self.proc = None
         self.ready = False
         self.err_path = None
+        self.dlq_path = None
+        self.slow_stdout = False
+        self.readers = []
+        self.dlq_seen = []
+        self.dlq_moved = {}  # moved file -> wall clock of the move
+        self.ndlq = 0
         self.seen = {}         # instance -> a healthy logship had a look
         self.killed = False
         self.runs = 0
@@ -220,7 +231,15 @@ class Torture:
 
     # logship
 
-    def config(self, overlap):
+    def config(self, overlap, dlq=False, slow_stdout=False):
+        self.dlq_path = os.path.join(self.work, 'dlq', 'dead.jsonl') \
+            if dlq else None
+        self.slow_stdout = slow_stdout
+        if dlq:
+            os.makedirs(os.path.dirname(self.dlq_path), exist_ok=True)
+        self.config_text(overlap, dlq, slow_stdout)
+
+    def config_text(self, overlap, dlq, slow_stdout):
         inputs = ['      - {type: tail, paths: ["%s/d*/*.log", "%s/links/*.log"], '
                   'rotate_wait: 300ms}' % (self.fs, self.fs)]
         if overlap:
@@ -235,8 +254,12 @@ class Torture:
             '      - {type: kafka, brokers: "%s", topic: %s, format: raw,'
             % (self.brokers, self.topic),
             '         linger_ms: 5, message_timeout_ms: 3000,',
-            '         redeliver_backoff: 200ms, redeliver_backoff_max: 2s}',
-            ''])
+            '         redeliver_backoff: 200ms, redeliver_backoff_max: 2s%s}'
+            % (',\n         dead_letter: {path: "%s", after_attempts: 2},\n'
+               '         rdkafka: {message.max.bytes: 30000}' % self.dlq_path
+               if dlq else ''),
+            ] + (['      - {type: stdout, format: raw}'] if slow_stdout else [])
+            + [''])
         self.conf = os.path.join(self.work, 'logship.yaml')
         with open(self.conf, 'w') as f:
             f.write(conf)
@@ -263,9 +286,17 @@ class Torture:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([self.a.logship, '-c', self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=err,
+                                     stdout=subprocess.PIPE
+                                     if self.slow_stdout else
+                                     subprocess.DEVNULL, stderr=err,
                                      preexec_fn=limit)
         err.close()
+        if self.slow_stdout:
+            # a slow reader: the stdout output fills the pipe and waits
+            t = threading.Thread(target=self.read_slowly,
+                                 args=(self.proc.stdout,), daemon=True)
+            t.start()
+            self.readers.append(t)
         self.low_ulimit = bool(nofile)
         self.ready = False
         self.err_path = os.path.join(self.work, 'run-%d.err' % self.runs)
@@ -320,7 +351,45 @@ class Torture:
         self.mock.stdin.flush()
         self.mock.stdout.readline()
 
+    def read_slowly(self, pipe):
+        with open(os.path.join(self.work, 'stdout.txt'), 'ab') as out:
+            while True:
+                chunk = pipe.read1(4096)
+                if not chunk:
+                    break
+                out.write(chunk)
+                time.sleep(0.003)
+
+    def dlq_files(self):
+        d = os.path.dirname(self.dlq_path)
+        return [os.path.join(d, n) for n in sorted(os.listdir(d))]
+
+    def dlq_tokens(self, path):
+        toks = []
+        with open(path, errors='replace') as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    raise Failure('a dead-letter line is not whole JSON: %r'
+                                  % line[:80])
+                toks.append(rec['value'])
+        return toks
+
     # the operations
+
+    def op_dlq_move(self):
+        if os.path.exists(self.dlq_path):
+            self.ndlq += 1
+            moved = '%s.moved-%d' % (self.dlq_path, self.ndlq)
+            os.rename(self.dlq_path, moved)
+            self.dlq_moved[moved] = time.time()
+
+    def op_dlq_remove(self):
+        if os.path.exists(self.dlq_path):
+            # what it held had arrived; then an operator removes the file
+            self.dlq_seen.extend(self.dlq_tokens(self.dlq_path))
+            os.unlink(self.dlq_path)
 
     def op_append(self, f, n, long_every, newline):
         self.write(self.p(f), n, long_every, newline)
@@ -542,11 +611,41 @@ class Torture:
             subprocess.run(['kcat', '-b', self.brokers, '-C', '-t',
                             self.topic, '-e', '-q', '-f', '%s\n'],
                            stdout=f, check=True, timeout=300)
+        extra = []
+        if self.dlq_path is not None:
+            extra += ['--dlq', self.collect_dlq()]
+        if self.slow_stdout:
+            for t in self.readers:
+                t.join(timeout=60)
+            extra += ['--stdout', os.path.join(self.work, 'stdout.txt')]
         rc = subprocess.run([sys.executable, os.path.join(HERE, 'oracle.py'),
                              os.path.join(self.work, 'journal.jsonl'), got]
-                            ).returncode
+                            + extra).returncode
         if rc != 0:
             raise Failure('the oracle found lines missing')
+
+    def collect_dlq(self):
+        """Every value dead-lettered: what it arrived as, besides Kafka.
+        Nothing may have gone to a file after it was moved away."""
+        toks = list(self.dlq_seen)
+        for path in self.dlq_files():
+            toks += self.dlq_tokens(path)
+            moved_at = self.dlq_moved.get(path)
+            if moved_at is None:
+                continue
+            with open(path) as f:
+                for line in f:
+                    when = json.loads(line)['time']
+                    t = time.mktime(time.strptime(when[:19],
+                                                  '%Y-%m-%dT%H:%M:%S'))
+                    t += float(when[19:-1] or 0) - time.timezone
+                    if t > moved_at + 0.5:
+                        raise Failure('a record went to the dead-letter '
+                                      'file after it was moved away')
+        out = os.path.join(self.work, 'dlq.txt')
+        with open(out, 'w') as f:
+            f.write(''.join(t + '\n' for t in toks))
+        return out
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:

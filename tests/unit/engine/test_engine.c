@@ -352,14 +352,55 @@ static void test_backpressure(void **state)
     assert_true(g_refusals[0] > 10);
 }
 
-static void test_shutdown_timeout(void **state)
+static void test_input_end_waits_for_acks(void **state)
 {
     (void)state;
-    /* acks come after 10 s, the shutdown timeout is 50 ms */
+    /*
+     * The input ends (as stdin does), acks come after 300 ms, the
+     * shutdown timeout is 50 ms: what an input that cannot read again
+     * emitted is waited for, not given up after shutdown_timeout.
+     */
     run("service: {shutdown_timeout: 50ms}\n"
         "pipelines:\n  p:\n    inputs: [{type: gen, count: 3}]\n"
-        "    outputs: [{type: cap, delay: 10000}]\n",
-        3, false, LSH_EAGAIN, 0);
+        "    outputs: [{type: cap, delay: 300}]\n",
+        3, false, LSH_OK, 3);
+}
+
+static void sigterm_now(struct lsh_timer *t)
+{
+    lsh_engine_shutdown(t->data, "SIGTERM");
+}
+
+static void test_shutdown_timeout(void **state)
+{
+    struct lsh_diag    d;
+    struct lsh_config *cfg;
+    struct lsh_engine *e;
+    struct lsh_timer   t;
+    const char        *yaml = "service: {shutdown_timeout: 50ms}\n"
+                              "pipelines:\n  p:\n    inputs: [{type: gen, count: 3}]\n"
+                              "    outputs: [{type: cap, delay: 10000}]\n";
+
+    (void)state;
+    /*
+     * Acks come after 10 s; a signal sets the limit, shutdown_timeout
+     * (50 ms): the stop is forced, and since the input cannot read its
+     * records again, they are lost: LSH_ERR (exit status 1).
+     */
+    g_ncaps = 0;
+    lsh_diag_init(&d);
+    cfg = lsh_config_parse("e.yaml", yaml, strlen(yaml), &d);
+    assert_non_null(cfg);
+    e = lsh_engine_create(cfg);
+    assert_int_equal(lsh_engine_start(e, false), LSH_OK);
+    memset(&t, 0, sizeof(t));
+    lsh_timer_start(lsh_engine_loop(e), &t, 20, 0, sigterm_now, e);
+    assert_int_equal(lsh_engine_run(e), LSH_ERR);
+    assert_int_equal(g_gen->tracker.committed, 0);
+    lsh_timer_stop(lsh_engine_loop(e), &t);
+    lsh_engine_destroy(e);
+    lsh_config_destroy(cfg);
+    lsh_diag_release(&d);
 }
 
 int main(void)
@@ -368,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_sync_output),
         cmocka_unit_test(test_filter_drops),
         cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_input_end_waits_for_acks),
         cmocka_unit_test(test_shutdown_timeout),
     };
 
