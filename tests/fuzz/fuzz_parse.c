@@ -1,13 +1,15 @@
 /*
  * Fuzz target: the parse filter on random subjects.  The first byte picks
  * the format (regex with the benchmark's pattern, or json with flatten);
- * the rest is the line.  Then the record is encoded as JSON, which must
- * not fail whatever the fields hold.
+ * the rest is the line.  Then the record is encoded as JSON, which must be
+ * valid JSON (the strict reader accepts it) and valid UTF-8, whatever the
+ * fields hold, nested values included.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jparse.h"
 #include "json.h"
 #include "option.h"
 #include "plugin.h"
@@ -48,6 +50,37 @@ static void setup(int k)
     lsh_diag_release(&d);
 }
 
+static int any_member(void *arg, const struct lsh_jvalue *k,
+                      const struct lsh_jvalue *v)
+{
+    (void)arg;
+    (void)k;
+    (void)v;
+    return 0;
+}
+
+static void check_output(const struct lsh_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)out->ptr;
+    const unsigned char *end = p + out->len;
+    const char          *err;
+    size_t               at;
+    size_t               skip;
+
+    if (lsh_jparse_object(out->ptr, out->len, any_member, NULL, &err, &at) !=
+        LSH_OK) {
+        abort(); /* not valid JSON */
+    }
+    while (p < end) {
+        size_t k = lsh_utf8_seq(p, end, &skip);
+
+        if (k == 0) {
+            abort(); /* not valid UTF-8 */
+        }
+        p += k;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lsh_batch b;
@@ -66,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lsh_batch_push(&b, lsh_str_make((const char *)data + 1, size - 1), 0);
     flt_parse_plugin.process(&g_ins[k], &b);
     lsh_json_record(&out, &b, &b.recs[0], LSH_STR_LIT("h"));
+    check_output(&out);
     lsh_buf_release(&out);
     lsh_batch_release(&b);
     return 0;
