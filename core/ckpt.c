@@ -1,58 +1,22 @@
 /*
- * The checkpoint store.
+ * The checkpoint store: entries, claims, retention, and keeping them on
+ * disk as a snapshot plus a journal (ckpt.h).
  */
 #include "ckpt.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "ckpt_int.h"
 #include "log.h"
 #include "mem.h"
 
-#define LSH_CKPT_MAGIC_V1 "logship-checkpoint 1"
-#define LSH_CKPT_MAGIC    "logship-checkpoint 2"
-#define LSH_CKPT_MAX_SIZE (256u * 1024 * 1024)
-
-struct lsh_ckpt {
-    char           *path; /* NULL: in memory only */
-    char           *tmp;
-    char           *dir;
-    struct lsh_hmap entries;
-    bool            dirty;
-    uint64_t        writes;
-    uint64_t        failures;
-};
-
-uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n)
-{
-    static uint32_t table[256];
-    const uint8_t  *s = p;
-    size_t          i;
-
-    if (table[1] == 0) {
-        for (i = 0; i < 256; i++) {
-            uint32_t c = (uint32_t)i;
-            int      k;
-
-            for (k = 0; k < 8; k++) {
-                c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            }
-            table[i] = c;
-        }
-    }
-    crc = ~crc;
-    for (i = 0; i < n; i++) {
-        crc = table[(crc ^ s[i]) & 0xff] ^ (crc >> 8);
-    }
-    return ~crc;
-}
+/* The journal is compacted past this, or past 4 times the snapshot. */
+#define LSH_CKPT_JOURNAL_MIN (1024u * 1024)
 
 int64_t lsh_ckpt_now(void)
 {
@@ -70,6 +34,14 @@ static bool lsh_ckpt_eq(const struct lsh_hnode *n, const void *key)
     const uint64_t              *id = key;
 
     return e->dev == id[0] && e->ino == id[1];
+}
+
+static bool lsh_ckpt_eq_id(const struct lsh_hnode *n, const void *key)
+{
+    const struct lsh_ckpt_entry *e =
+        (const void *)((const char *)n - offsetof(struct lsh_ckpt_entry, by_id));
+
+    return e->id == *(const uint64_t *)key;
 }
 
 struct lsh_ckpt_entry *lsh_ckpt_first(struct lsh_ckpt *ck, uint64_t dev,
@@ -90,22 +62,75 @@ struct lsh_ckpt_entry *lsh_ckpt_next(struct lsh_ckpt       *ck,
                                                        lsh_ckpt_eq, id);
 }
 
-static void lsh_ckpt_entry_free(struct lsh_ckpt_entry *e)
+struct lsh_ckpt_entry *lsh__ckpt_by_id(struct lsh_ckpt *ck, uint64_t id)
+{
+    struct lsh_hnode *n =
+        lsh_hmap_find(&ck->by_id, lsh_hash_u64(id), lsh_ckpt_eq_id, &id);
+
+    return n != NULL ? (struct lsh_ckpt_entry *)((char *)n -
+                                                 offsetof(struct lsh_ckpt_entry,
+                                                          by_id))
+                     : NULL;
+}
+
+void lsh__ckpt_entry_free(struct lsh_ckpt_entry *e)
 {
     free(e->path);
     free(e);
 }
 
-void lsh_ckpt_remove(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
-{
-    lsh_hmap_remove(&ck->entries, &e->node);
-    lsh_ckpt_entry_free(e);
-    ck->dirty = true;
-}
-
-static void lsh_ckpt_insert(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
+void lsh__ckpt_insert(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
 {
     lsh_hmap_insert(&ck->entries, &e->node, lsh_ckpt_hash(e->dev, e->ino));
+    lsh_hmap_insert(&ck->by_id, &e->by_id, lsh_hash_u64(e->id));
+    if (e->id >= ck->next_id) {
+        ck->next_id = e->id + 1;
+    }
+}
+
+static void lsh_ckpt_unlink(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
+{
+    lsh_hmap_remove(&ck->entries, &e->node);
+    lsh_hmap_remove(&ck->by_id, &e->by_id);
+}
+
+void lsh_ckpt_set_notify(struct lsh_ckpt *ck, void (*fn)(void *), void *arg)
+{
+    ck->notify = fn;
+    ck->notify_arg = arg;
+}
+
+static void lsh_ckpt_changed(struct lsh_ckpt *ck)
+{
+    if (!ck->pending) {
+        ck->pending = true;
+        if (ck->notify != NULL) {
+            ck->notify(ck->notify_arg);
+        }
+    }
+}
+
+/* Notes that e changed (what: LSH__CKPT_*), to persist at the next save. */
+static void lsh_ckpt_touch(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
+                           uint8_t what)
+{
+    if (e->dirty == 0) {
+        LSH_GROW(ck->dirty, ck->dirty_cap, ck->ndirty + 1);
+        ck->dirty[ck->ndirty++] = e->id;
+    }
+    e->dirty |= what;
+    lsh_ckpt_changed(ck);
+}
+
+void lsh_ckpt_remove(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
+{
+    lsh_ckpt_unlink(ck, e);
+    if (e->persisted) {
+        LSH_GROW(ck->gone, ck->gone_cap, ck->ngone + 1);
+        ck->gone[ck->ngone++] = e->id;
+        lsh_ckpt_changed(ck);
+    }
+    lsh__ckpt_entry_free(e);
 }
 
 void lsh_ckpt_move(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, uint64_t dev,
@@ -118,8 +143,8 @@ void lsh_ckpt_move(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, uint64_t dev,
     e->dev = dev;
     e->ino = ino;
     e->flags = flags;
-    lsh_ckpt_insert(ck, e);
-    ck->dirty = true;
+    lsh_hmap_insert(&ck->entries, &e->node, lsh_ckpt_hash(dev, ino));
+    lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
 }
 
 struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
@@ -131,6 +156,7 @@ struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
     struct lsh_ckpt_entry *e = lsh_calloc(1, sizeof(*e));
 
     assert(owner != NULL);
+    e->id = ck->next_id;
     e->dev = dev;
     e->ino = ino;
     e->flags = flags;
@@ -140,8 +166,8 @@ struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
     e->path = lsh_strdup(path);
     e->owner = owner;
     e->seen = lsh_ckpt_now();
-    lsh_ckpt_insert(ck, e);
-    ck->dirty = true;
+    lsh__ckpt_insert(ck, e);
+    lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
     return e;
 }
 
@@ -150,14 +176,14 @@ void lsh_ckpt_claim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, void *owner)
     assert(e->owner == NULL && owner != NULL);
     e->owner = owner;
     e->seen = lsh_ckpt_now();
-    ck->dirty = true;
+    lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
 }
 
 void lsh_ckpt_unclaim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
 {
     e->owner = NULL;
     e->seen = lsh_ckpt_now();
-    ck->dirty = true;
+    lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
 }
 
 void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
@@ -168,7 +194,7 @@ void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
         e->offset = offset;
         e->end_len = end_len;
         e->end_hash = end_hash;
-        ck->dirty = true;
+        lsh_ckpt_touch(ck, e, LSH__CKPT_OFFSET);
     }
 }
 
@@ -178,7 +204,7 @@ void lsh_ckpt_set_fp(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
     if (e->fp_len != fp_len || e->fp_hash != fp_hash) {
         e->fp_len = fp_len;
         e->fp_hash = fp_hash;
-        ck->dirty = true;
+        lsh_ckpt_touch(ck, e, LSH__CKPT_FP);
     }
 }
 
@@ -188,7 +214,7 @@ void lsh_ckpt_set_path(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,
     if (strcmp(e->path, path) != 0) {
         free(e->path);
         e->path = lsh_strdup(path);
-        ck->dirty = true;
+        lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
     }
 }
 
@@ -197,14 +223,14 @@ size_t lsh_ckpt_count(const struct lsh_ckpt *ck)
     return ck->entries.count;
 }
 
-uint64_t lsh_ckpt_writes(const struct lsh_ckpt *ck)
+const struct lsh_ckpt_stats *lsh_ckpt_stats(const struct lsh_ckpt *ck)
 {
-    return ck->writes;
+    return &ck->s;
 }
 
-uint64_t lsh_ckpt_failures(const struct lsh_ckpt *ck)
+bool lsh_ckpt_pending(const struct lsh_ckpt *ck)
 {
-    return ck->failures;
+    return ck->pending || ck->snapshot_due;
 }
 
 const char *lsh_ckpt_path(const struct lsh_ckpt *ck)
@@ -253,7 +279,7 @@ static void lsh_ckpt_prune_one(struct lsh_hnode *n, void *arg)
     if (e->owner != NULL) {
         if (p->now - e->seen > p->retention / 4) {
             e->seen = p->now;
-            p->ck->dirty = true;
+            lsh_ckpt_touch(p->ck, e, LSH__CKPT_FULL);
         }
         return;
     }
@@ -274,388 +300,336 @@ size_t lsh_ckpt_prune(struct lsh_ckpt *ck, int64_t now, int64_t retention)
     return p.removed;
 }
 
-/* --- text format --------------------------------------------------------- */
+/* --- the journal's records ---------------------------------------------- */
 
-static bool lsh_ckpt_plain(unsigned char c)
+/* Applies one journal record at load (see ckpt.h for the three kinds). */
+static int lsh_ckpt_apply(void *arg, char *rec, const char **why)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || strchr("/._-+:@,=~", c) != NULL;
-}
+    struct lsh_ckpt       *ck = arg;
+    struct lsh_ckpt_entry *e;
+    const char            *p = rec + 2;
+    uint64_t               id;
+    uint64_t               off;
+    uint64_t               end_len;
+    uint64_t               end_hash;
+    uint64_t               fp_len = 0;
+    uint64_t               fp_hash = 0;
 
-static void lsh_ckpt_escape(struct lsh_buf *out, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (lsh_ckpt_plain(c)) {
-            lsh_buf_addc(out, (char)c);
-        } else {
-            lsh_buf_addc(out, '%');
-            lsh_buf_addc(out, hex[c >> 4]);
-            lsh_buf_addc(out, hex[c & 15]);
+    if (rec[0] == '\0' || rec[1] != ' ') {
+        return LSH_EINVAL;
+    }
+    switch (rec[0]) {
+    case 'O':
+    case 'F':
+        if (!lsh__ckpt_num(&p, &id, false) || !lsh__ckpt_num(&p, &off, false) ||
+            !lsh__ckpt_num(&p, &end_len, false) ||
+            !lsh__ckpt_hex64(&p, &end_hash, rec[0] == 'O') ||
+            end_len > LSH_CKPT_END_BYTES || end_len > off) {
+            return LSH_EINVAL;
         }
+        if (rec[0] == 'F' && (!lsh__ckpt_num(&p, &fp_len, false) ||
+                              !lsh__ckpt_hex64(&p, &fp_hash, true) ||
+                              fp_len > UINT32_MAX)) {
+            return LSH_EINVAL;
+        }
+        e = lsh__ckpt_by_id(ck, id);
+        if (e == NULL) {
+            *why = "an offset for an unknown entry";
+            return LSH_EINVAL;
+        }
+        e->offset = off;
+        e->end_len = (uint32_t)end_len;
+        e->end_hash = end_hash;
+        if (rec[0] == 'F') {
+            e->fp_len = (uint32_t)fp_len;
+            e->fp_hash = fp_hash;
+        }
+        return LSH_OK;
+    case 'E':
+        e = lsh__ckpt_parse_entry(p, 2, 0);
+        if (e == NULL) {
+            return LSH_EINVAL;
+        }
+        if (lsh__ckpt_by_id(ck, e->id) != NULL) {
+            struct lsh_ckpt_entry *old = lsh__ckpt_by_id(ck, e->id);
+
+            lsh_ckpt_unlink(ck, old);
+            lsh__ckpt_entry_free(old);
+        }
+        lsh__ckpt_insert(ck, e);
+        return LSH_OK;
+    case 'D':
+        if (!lsh__ckpt_num(&p, &id, true)) {
+            return LSH_EINVAL;
+        }
+        e = lsh__ckpt_by_id(ck, id);
+        if (e == NULL) {
+            *why = "the removal of an unknown entry";
+            return LSH_EINVAL;
+        }
+        lsh_ckpt_unlink(ck, e);
+        lsh__ckpt_entry_free(e);
+        return LSH_OK;
+    default:
+        return LSH_EINVAL;
     }
 }
 
-static int lsh_hexval(char c)
+int lsh_ckpt_replay_text(struct lsh_ckpt *ck, char *text, size_t len,
+                         struct lsh_buf *err)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
+    struct lsh_journal_scan scan;
+
+    return lsh_journal_scan("(journal)", text, len, ck->gen, lsh_ckpt_apply,
+                            ck, &scan, err);
 }
 
-static char *lsh_ckpt_unescape(const char *s)
+/* Adds the records of what changed to the journal's next commit. */
+static void lsh_ckpt_records(struct lsh_ckpt *ck)
 {
-    struct lsh_buf out = LSH_BUF_INIT;
+    struct lsh_buf rec = LSH_BUF_INIT;
+    size_t         i;
 
-    for (; *s != '\0'; s++) {
-        if (*s == '%') {
-            int hi = lsh_hexval(s[1]);
-            int lo = hi < 0 ? -1 : lsh_hexval(s[2]);
+    for (i = 0; i < ck->ngone; i++) {
+        lsh_buf_reset(&rec);
+        lsh_buf_addf(&rec, "D %" PRIu64, ck->gone[i]);
+        lsh_journal_add(ck->journal, rec.ptr, rec.len);
+    }
+    for (i = 0; i < ck->ndirty; i++) {
+        struct lsh_ckpt_entry *e = lsh__ckpt_by_id(ck, ck->dirty[i]);
 
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                lsh_buf_release(&out);
-                return NULL;
+        if (e == NULL) {
+            continue; /* added and removed before it was saved */
+        }
+        lsh_buf_reset(&rec);
+        if ((e->dirty & LSH__CKPT_FULL) == 0 && e->persisted) {
+            /* the common case: an offset, and for a small file its
+               fingerprint, which grows with it */
+            lsh_buf_addf(&rec,
+                         "%c %" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64,
+                         e->dirty & LSH__CKPT_FP ? 'F' : 'O', e->id,
+                         e->offset, e->end_len, e->end_hash);
+            if (e->dirty & LSH__CKPT_FP) {
+                lsh_buf_addf(&rec, " %" PRIu32 " %016" PRIx64, e->fp_len,
+                             e->fp_hash);
             }
-            lsh_buf_addc(&out, (char)(hi * 16 + lo));
-            s += 2;
-        } else if (lsh_ckpt_plain((unsigned char)*s)) {
-            lsh_buf_addc(&out, *s);
         } else {
-            lsh_buf_release(&out);
-            return NULL;
+            lsh_buf_adds(&rec, "E ");
+            lsh__ckpt_entry_text(&rec, e);
         }
+        lsh_journal_add(ck->journal, rec.ptr, rec.len);
+        ck->s.records++;
     }
-    if (out.len == 0) {
-        return NULL;
-    }
-    return lsh_buf_detach(&out, NULL);
+    lsh_buf_release(&rec);
 }
 
-struct lsh_ckpt_emit {
-    struct lsh_buf *out;
-    size_t          n;
-};
-
-static void lsh_ckpt_emit_entry(struct lsh_hnode *n, void *arg)
+static void lsh_ckpt_all_persisted(struct lsh_hnode *n, void *arg)
 {
     struct lsh_ckpt_entry *e = (struct lsh_ckpt_entry *)n;
-    struct lsh_ckpt_emit  *em = arg;
 
-    lsh_buf_addf(em->out,
-                 "%" PRIu64 " %" PRIu64 " %" PRIu32 " %" PRIu32 " %016" PRIx64
-                 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRId64 " ",
-                 e->dev, e->ino, e->flags, e->fp_len, e->fp_hash, e->offset,
-                 e->end_len, e->end_hash, e->seen);
-    lsh_ckpt_escape(em->out, e->path);
-    lsh_buf_addc(em->out, '\n');
-    em->n++;
+    (void)arg;
+    e->dirty = 0;
+    e->persisted = true;
 }
 
-/* Reads a decimal number and the space after it; false if there is none. */
-static bool lsh_ckpt_num(const char **p, uint64_t *out)
+/* Everything is on disk: nothing left to persist. */
+static void lsh_ckpt_clean(struct lsh_ckpt *ck)
 {
-    const char *s = *p;
-    uint64_t    v = 0;
+    size_t i;
 
-    if (*s < '0' || *s > '9') {
-        return false;
-    }
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
-            return false;
+    for (i = 0; i < ck->ndirty; i++) {
+        struct lsh_ckpt_entry *e = lsh__ckpt_by_id(ck, ck->dirty[i]);
+
+        if (e != NULL) {
+            e->dirty = 0;
+            e->persisted = true;
         }
-        v = v * 10 + (uint64_t)(*s - '0');
     }
-    if (*s != ' ') {
-        return false;
-    }
-    *p = s + 1;
-    *out = v;
-    return true;
+    ck->ndirty = 0;
+    ck->ngone = 0;
+    ck->pending = false;
 }
 
-/* Reads exactly 16 lowercase hex digits and the space after them. */
-static bool lsh_ckpt_hex64(const char **p, uint64_t *out)
+static int lsh_ckpt_fail(struct lsh_ckpt *ck, const char *what)
 {
-    const char *s = *p;
-    uint64_t    v = 0;
-    int         i;
+    int64_t now = lsh_now_mono_ns();
+    int     saved = errno;
 
-    for (i = 0; i < 16; i++) {
-        int d = lsh_hexval(s[i]);
-
-        if (d < 0) {
-            return false;
-        }
-        v = v << 4 | (uint64_t)d;
+    /* the first failure loudly, then at most once a minute */
+    ck->s.failures++;
+    if (ck->fail_logged == 0 || now - ck->fail_logged >= 60 * LSH_NS_PER_SEC) {
+        ck->fail_logged = now;
+        errno = saved;
+        lsh_error("cannot write checkpoint '%s': %s: %s (%llu failures; "
+                  "delivery goes on, a restart would resend more)",
+                  ck->path, what, strerror(errno),
+                  (unsigned long long)ck->s.failures);
     }
-    if (s[16] != ' ') {
-        return false;
-    }
-    *p = s + 17;
-    *out = v;
-    return true;
-}
-
-/*
- * Parses one entry line (NUL-terminated) of format version v; NULL if it
- * is malformed.  Version 1 entries were seen when they are loaded.
- */
-static struct lsh_ckpt_entry *lsh_ckpt_parse_entry(const char *line, int v)
-{
-    struct lsh_ckpt_entry e;
-    const char           *p = line;
-    uint64_t              flags = 0;
-    uint64_t              fp_len;
-    uint64_t              end_len = 0;
-    uint64_t              seen;
-    char                 *path;
-
-    memset(&e, 0, sizeof(e));
-    e.seen = lsh_ckpt_now();
-    if (!lsh_ckpt_num(&p, &e.dev) || !lsh_ckpt_num(&p, &e.ino)) {
-        return NULL;
-    }
-    if (v == 2 && !lsh_ckpt_num(&p, &flags)) {
-        return NULL;
-    }
-    if (!lsh_ckpt_num(&p, &fp_len) || !lsh_ckpt_hex64(&p, &e.fp_hash) ||
-        !lsh_ckpt_num(&p, &e.offset)) {
-        return NULL;
-    }
-    if (v == 2) {
-        if (!lsh_ckpt_num(&p, &end_len) || !lsh_ckpt_hex64(&p, &e.end_hash) ||
-            !lsh_ckpt_num(&p, &seen) || seen > (uint64_t)INT64_MAX) {
-            return NULL;
-        }
-        e.seen = (int64_t)seen;
-    }
-    if (fp_len > 1024 * 1024 || end_len > LSH_CKPT_END_BYTES ||
-        end_len > e.offset || (flags & ~(uint64_t)LSH_CKPT_GZ) != 0) {
-        return NULL;
-    }
-    path = lsh_ckpt_unescape(p);
-    if (path == NULL || path[0] != '/') {
-        free(path);
-        return NULL;
-    }
-    e.flags = (uint32_t)flags;
-    e.fp_len = (uint32_t)fp_len;
-    e.end_len = (uint32_t)end_len;
-    e.path = path;
-    return lsh_memdup(&e, sizeof(e));
-}
-
-/* Splits off the next line of text[*pos..len); NULL at the end. */
-static char *lsh_ckpt_next_line(char *text, size_t len, size_t *pos)
-{
-    char *start = text + *pos;
-    char *nl;
-
-    if (*pos >= len) {
-        return NULL;
-    }
-    nl = memchr(start, '\n', len - *pos);
-    if (nl == NULL) {
-        return NULL; /* a last line without newline: truncated */
-    }
-    *nl = '\0';
-    *pos = (size_t)(nl - text) + 1;
-    return start;
-}
-
-static int lsh_ckpt_corrupt(struct lsh_ckpt *ck, struct lsh_buf *err, int line,
-                            const char *why)
-{
-    lsh_buf_addf(err,
-                 "corrupt checkpoint file '%s' (line %d: %s); logship will "
-                 "not guess where to resume. To start again without it, "
-                 "move it aside: files are then read from their "
-                 "read_from position (see docs/checkpoints.md)",
-                 lsh_ckpt_path(ck), line, why);
-    return LSH_EINVAL;
-}
-
-/*
- * Version 1 kept one entry per inode: two are a damaged file.  Version 2
- * may hold several, even with the same first bytes (a file truncated to
- * empty, and its old content waiting for acknowledgements).
- */
-static bool lsh_ckpt_twin(struct lsh_ckpt *ck, const struct lsh_ckpt_entry *e,
-                          int v)
-{
-    return v == 1 && lsh_ckpt_first(ck, e->dev, e->ino) != NULL;
-}
-
-int lsh_ckpt_parse_text(struct lsh_ckpt *ck, char *text, size_t len,
-                        struct lsh_buf *err)
-{
-    size_t                 pos = 0;
-    char                  *line;
-    int                    lineno = 1;
-    int                    v;
-    size_t                 body_end;
-    unsigned long          count;
-    unsigned long long     crc;
-    int                    tail = 0;
-    struct lsh_ckpt_entry *e;
-
-    line = lsh_ckpt_next_line(text, len, &pos);
-    if (line != NULL && strcmp(line, LSH_CKPT_MAGIC) == 0) {
-        v = 2;
-    } else if (line != NULL && strcmp(line, LSH_CKPT_MAGIC_V1) == 0) {
-        v = 1;
-    } else {
-        return lsh_ckpt_corrupt(ck, err, 1, "not a logship checkpoint file");
-    }
-    for (;;) {
-        body_end = pos;
-        lineno++;
-        line = lsh_ckpt_next_line(text, len, &pos);
-        if (line == NULL) {
-            return lsh_ckpt_corrupt(ck, err, lineno,
-                                    "truncated: no 'end' line");
-        }
-        if (strncmp(line, "end ", 4) == 0) {
-            break;
-        }
-        e = lsh_ckpt_parse_entry(line, v);
-        if (e == NULL) {
-            return lsh_ckpt_corrupt(ck, err, lineno, "malformed entry");
-        }
-        lsh_ckpt_entry_free(e);
-    }
-    if (sscanf(line, "end %lu %8llx%n", &count, &crc, &tail) != 2 ||
-        line[tail] != '\0' || pos != len) {
-        return lsh_ckpt_corrupt(ck, err, lineno, "malformed 'end' line");
-    }
-    if (count != (unsigned long)(lineno - 2)) {
-        return lsh_ckpt_corrupt(ck, err, lineno, "entry count does not match");
-    }
-    /* the entry lines had their '\n' replaced: restore them for the CRC */
-    for (pos = 0; pos < body_end; pos++) {
-        if (text[pos] == '\0') {
-            text[pos] = '\n';
-        }
-    }
-    if (lsh_crc32(0, text, body_end) != (uint32_t)crc) {
-        return lsh_ckpt_corrupt(ck, err, lineno, "CRC mismatch");
-    }
-    pos = 0;
-    lineno = 1;
-    lsh_ckpt_next_line(text, len, &pos);
-    while ((line = lsh_ckpt_next_line(text, body_end, &pos)) != NULL) {
-        lineno++;
-        e = lsh_ckpt_parse_entry(line, v);
-        if (lsh_ckpt_twin(ck, e, v)) {
-            lsh_ckpt_entry_free(e);
-            return lsh_ckpt_corrupt(ck, err, lineno, "the same file twice");
-        }
-        lsh_ckpt_insert(ck, e);
-    }
-    ck->dirty = v != 2; /* an old version is written back as the new one */
-    return LSH_OK;
-}
-
-static int lsh_ckpt_unreadable(struct lsh_ckpt *ck, struct lsh_buf *err,
-                               const char *why)
-{
-    lsh_buf_addf(err,
-                 "cannot read checkpoint file '%s': %s (an I/O problem, not "
-                 "a corrupt file: fix the disk or permissions and start "
-                 "again)",
-                 ck->path, why);
     return LSH_ERR;
 }
 
-static int lsh_ckpt_load(struct lsh_ckpt *ck, struct lsh_buf *err)
+int lsh_ckpt_compact(struct lsh_ckpt *ck)
 {
-    struct stat st;
-    char       *text;
-    char        why[128];
-    int         fd = open(ck->path, O_RDONLY | O_CLOEXEC);
-    ssize_t     n = 0;
-    size_t      got = 0;
-    int         rc;
+    const char *what = "write";
 
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            return LSH_OK;
-        }
-        return lsh_ckpt_unreadable(ck, err, strerror(errno));
+    if (ck->path == NULL) {
+        lsh_ckpt_clean(ck);
+        return LSH_OK;
     }
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return lsh_ckpt_unreadable(ck, err, strerror(errno));
+    if (lsh__ckpt_write_snapshot(ck, ck->gen + 1, &what) != LSH_OK) {
+        /*
+         * The rename may have happened (a failed directory fsync): the file
+         * may be of generation gen + 1 already, so the old journal would be
+         * stale at a restart.  Nothing is appended to it until a snapshot
+         * is written (which resends, never loses).
+         */
+        ck->snapshot_due = true;
+        return lsh_ckpt_fail(ck, what);
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return lsh_ckpt_unreadable(ck, err, "not a regular file");
+    ck->gen++;
+    ck->s.snapshots++;
+    lsh_hmap_each(&ck->entries, lsh_ckpt_all_persisted, NULL);
+    ck->ndirty = 0;
+    ck->ngone = 0;
+    ck->pending = false;
+    ck->snapshot_due = false;
+    /*
+     * The journal starts again at this generation (what was added to it
+     * and not committed is in the snapshot).  If that fails, the old one
+     * stays, of an older generation, and is ignored at load: records
+     * appended to it would be lost to a restart (resent, not lost), so
+     * the next save compacts again rather than append.
+     */
+    if (lsh_journal_reset(ck->journal, ck->gen) != LSH_OK) {
+        ck->snapshot_due = true;
+        return lsh_ckpt_fail(ck, "reset the journal");
     }
-    if (st.st_size > (off_t)LSH_CKPT_MAX_SIZE) {
-        close(fd);
-        return lsh_ckpt_corrupt(ck, err, 0, "larger than 256 MiB");
-    }
-    text = lsh_malloc((size_t)st.st_size + 1);
-    while (got < (size_t)st.st_size) {
-        n = read(fd, text + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += (size_t)n;
-    }
-    if (n < 0) {
-        snprintf(why, sizeof(why), "%s", strerror(errno));
-    } else {
-        snprintf(why, sizeof(why), "short read (%zu of %lld bytes)", got,
-                 (long long)st.st_size);
-    }
-    close(fd);
-    if (got < (size_t)st.st_size) {
-        free(text);
-        return lsh_ckpt_unreadable(ck, err, why);
-    }
-    text[got] = '\0';
-    rc = lsh_ckpt_parse_text(ck, text, got, err);
-    free(text);
-    return rc;
+    return LSH_OK;
 }
+
+int lsh_ckpt_save(struct lsh_ckpt *ck)
+{
+    uint64_t before;
+
+    if (!ck->pending && !ck->snapshot_due) {
+        return LSH_OK;
+    }
+    if (ck->path == NULL) {
+        lsh_ckpt_clean(ck);
+        return LSH_OK;
+    }
+    if (ck->snapshot_due ||
+        lsh_journal_bytes(ck->journal) >
+            LSH_MAX(LSH_CKPT_JOURNAL_MIN, 4 * ck->snapshot_bytes)) {
+        return lsh_ckpt_compact(ck);
+    }
+    before = lsh_journal_bytes(ck->journal);
+    lsh_ckpt_records(ck);
+    if (lsh_journal_commit(ck->journal) != LSH_OK) {
+        /* the next save writes a snapshot: it does not need the journal */
+        ck->snapshot_due = true;
+        return lsh_ckpt_fail(ck, "append to the journal");
+    }
+    ck->s.saves++;
+    ck->s.bytes += lsh_journal_bytes(ck->journal) - before;
+    lsh_ckpt_clean(ck);
+    return LSH_OK;
+}
+
+/* --- open and close ------------------------------------------------------ */
 
 struct lsh_ckpt *lsh_ckpt_new_memory(void)
 {
     struct lsh_ckpt *ck = lsh_calloc(1, sizeof(*ck));
 
     lsh_hmap_init(&ck->entries);
+    lsh_hmap_init(&ck->by_id);
+    ck->next_id = 1;
     return ck;
 }
 
-int lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
-                  struct lsh_buf *err)
+/* A store of the files of pipeline name in dir, not loaded yet. */
+static struct lsh_ckpt *lsh_ckpt_new_at(const char *dir, const char *name)
 {
     struct lsh_ckpt *ck = lsh_ckpt_new_memory();
     struct lsh_buf   b = LSH_BUF_INIT;
-    int              rc;
 
     lsh_buf_addf(&b, "%s/%s.ckpt", dir, name);
     ck->path = lsh_buf_detach(&b, NULL);
     lsh_buf_addf(&b, "%s/.%s.ckpt.tmp", dir, name);
     ck->tmp = lsh_buf_detach(&b, NULL);
+    lsh_buf_addf(&b, "%s/%s.journal", dir, name);
+    ck->jpath = lsh_buf_detach(&b, NULL);
     ck->dir = lsh_strdup(dir);
-    rc = lsh_ckpt_load(ck, err);
+    return ck;
+}
+
+int lsh_ckpt_inspect(const char *dir, const char *name, struct lsh_buf *out,
+                     struct lsh_buf *err)
+{
+    struct lsh_journal_scan scan;
+    struct lsh_ckpt        *ck;
+    struct lsh_buf          text = LSH_BUF_INIT;
+    const char             *p;
+    int                     tries;
+    int                     rc = LSH_ERR;
+
+    /* a compaction between reading the two files: read them again */
+    for (tries = 0; tries < 5; tries++) {
+        ck = lsh_ckpt_new_at(dir, name);
+        memset(&scan, 0, sizeof(scan));
+        lsh_buf_reset(err);
+        rc = lsh__ckpt_load(ck, err);
+        if (rc == LSH_OK) {
+            rc = lsh_journal_load(ck->jpath, ck->gen, lsh_ckpt_apply, ck,
+                                  &scan, err);
+        }
+        if (rc == LSH_OK || !scan.newer) {
+            break;
+        }
+        lsh_ckpt_close(ck);
+        ck = NULL;
+    }
+    if (rc == LSH_OK) {
+        lsh_buf_addf(out,
+                     "# pipeline %s: %zu entr%s (snapshot generation %" PRIu64
+                     ", %" PRIu64 " journal records%s)\n",
+                     name, lsh_ckpt_count(ck),
+                     lsh_ckpt_count(ck) == 1 ? "y" : "ies", ck->gen,
+                     scan.records,
+                     scan.dropped_tail ? ", the last one torn" : "");
+        lsh_ckpt_format(ck, &text);
+        lsh_buf_cstr(&text);
+        p = strchr(text.ptr, '\n') + 1; /* after the header */
+        while (strncmp(p, "end ", 4) != 0) {
+            const char *nl = strchr(p, '\n');
+
+            lsh_buf_add(out, p, (size_t)(nl - p) + 1);
+            p = nl + 1;
+        }
+    }
+    lsh_buf_release(&text);
+    lsh_ckpt_close(ck);
+    return rc;
+}
+
+int lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
+                  struct lsh_buf *err)
+{
+    struct lsh_ckpt *ck = lsh_ckpt_new_at(dir, name);
+    int              rc;
+
+    rc = lsh__ckpt_load(ck, err);
+    if (rc == LSH_OK) {
+        rc = lsh_journal_open(&ck->journal, ck->jpath, ck->gen, lsh_ckpt_apply,
+                              ck, err);
+    }
     if (rc != LSH_OK) {
         lsh_ckpt_close(ck);
         return rc;
     }
+    ck->s.replayed = lsh_journal_records(ck->journal);
+    ck->s.torn_tail = lsh_journal_dropped_tail(ck->journal);
     *out = ck;
     return LSH_OK;
 }
@@ -663,7 +637,7 @@ int lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
 static void lsh_ckpt_free_each(struct lsh_hnode *n, void *arg)
 {
     (void)arg;
-    lsh_ckpt_entry_free((struct lsh_ckpt_entry *)n);
+    lsh__ckpt_entry_free((struct lsh_ckpt_entry *)n);
 }
 
 void lsh_ckpt_close(struct lsh_ckpt *ck)
@@ -671,106 +645,15 @@ void lsh_ckpt_close(struct lsh_ckpt *ck)
     if (ck == NULL) {
         return;
     }
+    lsh_journal_close(ck->journal);
     lsh_hmap_each(&ck->entries, lsh_ckpt_free_each, NULL);
     lsh_hmap_release(&ck->entries);
+    lsh_hmap_release(&ck->by_id);
+    free(ck->dirty);
+    free(ck->gone);
     free(ck->path);
     free(ck->tmp);
+    free(ck->jpath);
     free(ck->dir);
     free(ck);
-}
-
-static int lsh_write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0) {
-            return LSH_ERR;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return LSH_OK;
-}
-
-static int lsh_ckpt_fail(struct lsh_ckpt *ck, const char *what)
-{
-    /* the first failure loudly, then every 60th (every minute or so) */
-    if (ck->failures++ % 60 == 0) {
-        lsh_error("cannot write checkpoint '%s': %s: %s (%llu failures; "
-                  "delivery goes on, a restart would resend more)",
-                  ck->path, what, strerror(errno),
-                  (unsigned long long)ck->failures);
-    }
-    return LSH_ERR;
-}
-
-/* Makes the rename durable: fsync of the directory that holds it. */
-static int lsh_ckpt_sync_dir(struct lsh_ckpt *ck)
-{
-    int dfd = open(ck->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (dfd < 0) {
-        return LSH_ERR;
-    }
-    rc = fsync(dfd);
-    if (close(dfd) != 0 || rc != 0) {
-        return LSH_ERR;
-    }
-    return LSH_OK;
-}
-
-void lsh_ckpt_format(struct lsh_ckpt *ck, struct lsh_buf *text)
-{
-    struct lsh_ckpt_emit em = {text, 0};
-    size_t               start = text->len;
-
-    lsh_buf_adds(text, LSH_CKPT_MAGIC "\n");
-    lsh_hmap_each(&ck->entries, lsh_ckpt_emit_entry, &em);
-    lsh_buf_addf(text, "end %zu %08" PRIx32 "\n", em.n,
-                 lsh_crc32(0, text->ptr + start, text->len - start));
-}
-
-int lsh_ckpt_save(struct lsh_ckpt *ck)
-{
-    struct lsh_buf text = LSH_BUF_INIT;
-    int            fd;
-    int            rc = LSH_ERR;
-
-    if (!ck->dirty || ck->path == NULL) {
-        return LSH_OK;
-    }
-    lsh_ckpt_format(ck, &text);
-    fd = open(ck->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        rc = lsh_ckpt_fail(ck, "open");
-        goto out;
-    }
-    if (lsh_write_all(fd, text.ptr, text.len) != LSH_OK || fsync(fd) != 0) {
-        close(fd);
-        rc = lsh_ckpt_fail(ck, "write");
-        goto out;
-    }
-    if (close(fd) != 0) { /* NFS reports write errors here */
-        rc = lsh_ckpt_fail(ck, "close");
-        goto out;
-    }
-    if (rename(ck->tmp, ck->path) != 0) {
-        rc = lsh_ckpt_fail(ck, "rename");
-        goto out;
-    }
-    if (lsh_ckpt_sync_dir(ck) != LSH_OK) {
-        rc = lsh_ckpt_fail(ck, "fsync of the directory");
-        goto out;
-    }
-    ck->dirty = false;
-    ck->writes++;
-    rc = LSH_OK;
-out:
-    lsh_buf_release(&text);
-    return rc;
 }

@@ -19,23 +19,40 @@
  * (yet): it is kept, and resumed when its file comes back, until it has
  * not been seen for the retention period (lsh_ckpt_prune()).
  *
- * One file per pipeline, <state_dir>/<pipeline>.ckpt, replaced atomically:
- * written to a temporary file, fsync()ed, renamed over the old one, and
- * the directory fsync()ed.  A crash leaves either the old or the new file,
- * never a mix, so a file that does not parse, misses its trailer or fails
- * its CRC is corrupt, not half-written: logship then refuses to start (exit
- * status 2) and names the file.  A file that cannot be read (EIO, a short
- * read) is reported as such, not as corrupt.  Offsets only ever come from
- * trackers, so a checkpoint never covers a line that was not acknowledged.
+ * On disk, per pipeline: a snapshot, <state_dir>/<pipeline>.ckpt, and a
+ * journal of what changed since, <pipeline>.journal (journal.h).
+ *   - Saving appends one record per entry that changed (its new offset,
+ *     or all of it, or its removal) to the journal, with one write and
+ *     one fdatasync: the cost is the entries that changed, not the store.
+ *   - Past a size bound (4 times the snapshot's size, at least 1 MiB), and at a
+ *     clean shutdown, the store is compacted: a snapshot of the next
+ *     generation is written to a temporary file, fsync()ed, renamed over
+ *     the old one, the directory fsync()ed, and then the journal is reset
+ *     to that generation.  A crash in between leaves a journal of an
+ *     older generation, which is ignored: the snapshot holds it.
+ *   - Loading reads the snapshot, then replays the journal of its
+ *     generation.  A torn last journal record (a crash mid-append) is
+ *     normal and dropped.  A snapshot that does not parse, misses its
+ *     trailer or fails its CRC, or a journal with a bad record before a
+ *     good one, is corrupt, not half-written: logship then refuses to start
+ *     (exit status 2) and names the file.  A file that cannot be read (EIO,
+ *     a short read) is reported as such, not as corrupt.
+ * Offsets only ever come from trackers, so a checkpoint never covers a
+ * line that was not acknowledged.
  *
- * Format (text, so an operator can read it):
- *   logship-checkpoint 2
- *   <dev> <ino> <flags> <fp_len> <fp_hash:16 hex> <offset> <end_len>
+ * Snapshot format (text, so an operator can read it):
+ *   logship-checkpoint 2 <generation>
+ *   <id> <dev> <ino> <flags> <fp_len> <fp_hash:16 hex> <offset> <end_len>
  *     <end_hash:16 hex> <seen> <path, %-escaped>          (one line)
  *   ...
  *   end <count> <crc32 of everything above, 8 hex>
- * Version 1 files (without flags, end_len, end_hash and seen) are read
- * too; they are written back as version 2.
+ * Journal records: "O <id> <offset> <end_len> <end_hash>" (an offset),
+ * "F <id> <offset> <end_len> <end_hash> <fp_len> <fp_hash>" (an offset
+ * and the fingerprint, which grows with a small file), "E <entry line>"
+ * (an entry, whole: new, or its path, claim or seen time changed), and
+ * "D <id>" (removed).  Version 1
+ * snapshots (no generation, id, flags, end hash and seen) are read too;
+ * the first save writes them back as version 2.
  */
 #ifndef LSH_CKPT_H
 #define LSH_CKPT_H
@@ -54,7 +71,9 @@ struct lsh_ckpt;
 #define LSH_CKPT_END_BYTES LSH_END_BYTES /* most bytes end_hash covers */
 
 struct lsh_ckpt_entry {
-    struct lsh_hnode node; /* by (dev, ino); several may share one */
+    struct lsh_hnode node;  /* by (dev, ino); several may share one */
+    struct lsh_hnode by_id; /* by id */
+    uint64_t         id;    /* names it in the journal */
     uint64_t         dev;
     uint64_t         ino;
     uint32_t         flags;   /* LSH_CKPT_* */
@@ -66,6 +85,18 @@ struct lsh_ckpt_entry {
     int64_t          seen;  /* wall-clock seconds it was last followed */
     char            *path;  /* where the file was last seen */
     void            *owner; /* the source following it, or NULL */
+    uint8_t          dirty;     /* what changed since it was persisted */
+    bool             persisted; /* on disk (snapshot or journal) */
+};
+
+struct lsh_ckpt_stats {
+    uint64_t saves;      /* journal appends */
+    uint64_t records;    /* journal records appended */
+    uint64_t snapshots;  /* compactions */
+    uint64_t bytes;      /* written, journal and snapshots */
+    uint64_t failures;   /* saves that failed */
+    uint64_t replayed;   /* journal records replayed at load */
+    bool     torn_tail;  /* the journal ended in a torn record */
 };
 
 /*
@@ -78,11 +109,27 @@ int  lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
 void lsh_ckpt_close(struct lsh_ckpt *ck);
 
 /*
+ * Appends the state of pipeline name in dir (its snapshot with its
+ * journal replayed) as a comment line and the entry lines of the snapshot
+ * format, without changing either file: safe while logship runs
+ * (logship --checkpoints).  Returns what lsh_ckpt_open() would.
+ */
+int lsh_ckpt_inspect(const char *dir, const char *name, struct lsh_buf *out,
+                     struct lsh_buf *err);
+
+/*
  * Parses checkpoint text into ck (empty); for lsh_ckpt_open() and the
  * fuzz target.  Returns LSH_OK or LSH_EINVAL with err set.
  */
 int lsh_ckpt_parse_text(struct lsh_ckpt *ck, char *text, size_t len,
                         struct lsh_buf *err);
+
+/*
+ * Replays journal text on top of ck (what lsh_ckpt_open() does with the
+ * journal file; for the fuzz target).  Returns LSH_OK or LSH_EINVAL.
+ */
+int lsh_ckpt_replay_text(struct lsh_ckpt *ck, char *text, size_t len,
+                         struct lsh_buf *err);
 
 /* An empty store that is never saved (tests, fuzzing). */
 struct lsh_ckpt *lsh_ckpt_new_memory(void);
@@ -137,20 +184,30 @@ size_t lsh_ckpt_prune(struct lsh_ckpt *ck, int64_t now, int64_t retention);
 void lsh_ckpt_format(struct lsh_ckpt *ck, struct lsh_buf *text);
 
 /*
- * Writes the store if it changed since the last write.  Returns LSH_OK or
- * LSH_ERR (logged; the next call tries again).
+ * Persists what changed since the last save: journal records, or a
+ * snapshot when the journal is past its bound.  Returns LSH_OK or LSH_ERR
+ * (logged, rate-limited; the next call tries again).
  */
 int lsh_ckpt_save(struct lsh_ckpt *ck);
 
+/* Writes a snapshot and resets the journal (at a clean shutdown). */
+int lsh_ckpt_compact(struct lsh_ckpt *ck);
+
+/* True if something changed that is not persisted yet. */
+bool lsh_ckpt_pending(const struct lsh_ckpt *ck);
+
+/*
+ * fn(arg) is called each time the store goes from nothing to persist to
+ * something to persist: the owner schedules a save (checkpoint_delay).
+ */
+void lsh_ckpt_set_notify(struct lsh_ckpt *ck, void (*fn)(void *), void *arg);
+
+const struct lsh_ckpt_stats *lsh_ckpt_stats(const struct lsh_ckpt *ck);
+
 size_t lsh_ckpt_count(const struct lsh_ckpt *ck);
 
-/* Writes made and failed so far. */
-uint64_t lsh_ckpt_writes(const struct lsh_ckpt *ck);
-uint64_t lsh_ckpt_failures(const struct lsh_ckpt *ck);
 
 /* The wall clock in seconds, as entries' seen times keep it. */
 int64_t lsh_ckpt_now(void);
-
-uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n);
 
 #endif

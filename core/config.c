@@ -40,14 +40,27 @@ const struct lsh_option lsh_service_options[] = {
      .max = 3600000,
      .help = "On SIGTERM or SIGINT, how long to wait for outputs to "
              "deliver what was read before exiting anyway."},
+    {.name = "checkpoint_delay",
+     .type = LSH_OPT_DURATION,
+     .def = "100ms",
+     .offset = offsetof(struct lsh_service_conf, checkpoint_delay_ms),
+     .min = 1,
+     .max = 60000,
+     .help = "How soon after an ack advances a file's committed offset the "
+             "offset is written to the checkpoint journal; every ack in "
+             "between is written with it, and nothing is written while "
+             "nothing advances. After a crash, at most what was in flight "
+             "plus this much of acks is sent again."},
     {.name = "checkpoint_interval",
      .type = LSH_OPT_DURATION,
-     .def = "1s",
+     .def = "0",
      .offset = offsetof(struct lsh_service_conf, checkpoint_interval_ms),
-     .min = 10,
+     .min = 0,
      .max = 3600000,
-     .help = "How often changed checkpoints are written (and once more at "
-             "shutdown). A shorter interval resends less after a crash."},
+     .help = "Deprecated: the old name of checkpoint_delay (checkpoints "
+             "used to be written on this timer). If set and "
+             "checkpoint_delay is not, it is used as checkpoint_delay "
+             "(at most 1m), with a warning."},
     {.name = "checkpoint_retention",
      .type = LSH_OPT_DURATION,
      .def = "24h",
@@ -228,6 +241,30 @@ static void lsh_pipelines_load(struct lsh_config *cfg, const struct lsh_node *n,
  * the error count before the document was loaded: any error since then,
  * in the YAML or in the configuration, makes the result NULL.
  */
+/* checkpoint_interval: the old name of checkpoint_delay. */
+static void lsh_service_deprecated(struct lsh_service_conf *s,
+                                   const struct lsh_node *svc,
+                                   struct lsh_diag *d)
+{
+    const struct lsh_node *iv = lsh_node_get(svc, "checkpoint_interval");
+
+    if (iv == NULL || s->checkpoint_interval_ms == 0) {
+        return;
+    }
+    if (lsh_node_get(svc, "checkpoint_delay") != NULL) {
+        lsh_diag_warn(d, &iv->mark,
+                      "'checkpoint_interval' is deprecated and ignored: "
+                      "'checkpoint_delay' is set");
+        return;
+    }
+    s->checkpoint_delay_ms = LSH_MIN(s->checkpoint_interval_ms, 60000);
+    lsh_diag_warn(d, &iv->mark,
+                  "'checkpoint_interval' is deprecated: checkpoints are "
+                  "written within 'checkpoint_delay' of each ack; using "
+                  "checkpoint_delay: %lldms",
+                  (long long)s->checkpoint_delay_ms);
+}
+
 static struct lsh_config *lsh_config_build(struct lsh_doc  *doc,
                                            struct lsh_diag *d, size_t errors0)
 {
@@ -254,6 +291,7 @@ static struct lsh_config *lsh_config_build(struct lsh_doc  *doc,
     lsh_diag_ctx(d, "service");
     lsh_opt_parse(lsh_service_options, lsh_node_get(root, "service"), NULL,
                   &cfg->service, d);
+    lsh_service_deprecated(&cfg->service, lsh_node_get(root, "service"), d);
     lsh_diag_ctx(d, "%s", "");
     pipes = lsh_node_get(root, "pipelines");
     if (pipes == NULL) {

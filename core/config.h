@@ -15,7 +15,8 @@ struct lsh_service_conf {
     int     log_level;
     char   *hostname;
     int64_t shutdown_timeout_ms;
-    int64_t checkpoint_interval_ms;
+    int64_t checkpoint_delay_ms;
+    int64_t checkpoint_interval_ms; /* deprecated: checkpoint_delay */
     int64_t checkpoint_retention_ms;
 };
 

@@ -55,8 +55,9 @@ struct lsh_engine {
     struct lsh_timer         deadline;
     struct lsh_timer         progress; /* while draining without a limit */
     struct lsh_task          drain_check;
-    struct lsh_timer         ckpt_timer;
-    struct lsh_timer         ckpt_soon;
+    struct lsh_timer         ckpt_timer; /* a save is due */
+    int64_t                  ckpt_saved; /* monotonic ns the last save began */
+    int64_t                  ckpt_cost;  /* ns the last save took */
     struct lsh_timer         ckpt_prune;
     int                      lock_fd;
 };
@@ -207,20 +208,64 @@ static int lsh_engine_lock(struct lsh_engine *e, const char *dir)
     return LSH_OK;
 }
 
-static void lsh_engine_save_checkpoints(struct lsh_engine *e)
+/* Returns false if a store could not be saved (it is still pending). */
+static bool lsh_engine_save_checkpoints(struct lsh_engine *e)
 {
+    bool   ok = true;
     size_t i;
 
     for (i = 0; i < e->npipelines; i++) {
-        if (e->pipelines[i].ckpt != NULL) {
-            lsh_ckpt_save(e->pipelines[i].ckpt);
+        if (e->pipelines[i].ckpt != NULL &&
+            lsh_ckpt_save(e->pipelines[i].ckpt) != LSH_OK) {
+            ok = false;
         }
     }
+    return ok;
 }
+
+/* A failed save is tried again after this (the disk may be full). */
+#define LSH_CKPT_RETRY_MS 1000
 
 static void lsh_engine_ckpt_timer(struct lsh_timer *t)
 {
-    lsh_engine_save_checkpoints(t->data);
+    struct lsh_engine *e = t->data;
+    int64_t            t0 = lsh_now_mono_ns();
+    bool               ok;
+
+    ok = lsh_engine_save_checkpoints(e);
+    e->ckpt_saved = t0;
+    e->ckpt_cost = lsh_now_mono_ns() - t0;
+    if (!ok) {
+        lsh_timer_start(e->loop, &e->ckpt_timer, LSH_CKPT_RETRY_MS, 0,
+                        lsh_engine_ckpt_timer, e);
+    }
+}
+
+/*
+ * A store has something to persist (an ack advanced an offset, a file was
+ * added).  It is saved checkpoint_delay after the last save, with
+ * whatever else changes by then, or at once if that is past: the first
+ * ack after a quiet spell is on disk straight away, a steady stream of
+ * them costs one save a checkpoint_delay, and no acknowledged offset
+ * waits longer than that.  A slow disk spaces saves 20 times as long as
+ * the last one took (it is never busy with checkpoints more than 5 % of
+ * the time).  Nothing changes, nothing is written.
+ */
+static void lsh_engine_ckpt_changed(void *arg)
+{
+    struct lsh_engine *e = arg;
+    int64_t            delay = e->cfg->service.checkpoint_delay_ms;
+    int64_t            gap;
+    int64_t            wait;
+
+    if (e->ckpt_timer.active) {
+        return;
+    }
+    gap = LSH_MAX(delay, 20 * e->ckpt_cost / LSH_NS_PER_MS);
+    wait = e->ckpt_saved + gap * LSH_NS_PER_MS - lsh_now_mono_ns();
+    wait = LSH_MAX(wait, 0) / LSH_NS_PER_MS;
+    lsh_timer_start(e->loop, &e->ckpt_timer, wait, 0, lsh_engine_ckpt_timer,
+                    e);
 }
 
 /*
@@ -249,13 +294,16 @@ static int lsh_engine_open_checkpoints(struct lsh_engine *e)
             lsh_buf_release(&err);
             return rc;
         }
-        lsh_info("pipeline '%s': %zu checkpoints in '%s'", p->name,
-                 lsh_ckpt_count(p->ckpt), lsh_ckpt_path(p->ckpt));
-    }
-    if (e->lock_fd >= 0) {
-        lsh_timer_start(
-            e->loop, &e->ckpt_timer, e->cfg->service.checkpoint_interval_ms,
-            e->cfg->service.checkpoint_interval_ms, lsh_engine_ckpt_timer, e);
+        lsh_info("pipeline '%s': %zu checkpoints in '%s'%s", p->name,
+                 lsh_ckpt_count(p->ckpt), lsh_ckpt_path(p->ckpt),
+                 lsh_ckpt_stats(p->ckpt)->torn_tail
+                     ? " (the journal's last record was torn by a crash; "
+                       "dropped)"
+                     : "");
+        lsh_ckpt_set_notify(p->ckpt, lsh_engine_ckpt_changed, e);
+        if (lsh_ckpt_pending(p->ckpt)) {
+            lsh_engine_ckpt_changed(e);
+        }
     }
     return LSH_OK;
 }
@@ -282,16 +330,6 @@ static void lsh_engine_prune_checkpoints(struct lsh_timer *t)
 struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins)
 {
     return ins->pipeline->ckpt;
-}
-
-void lsh_input_ckpt_soon(struct lsh_instance *ins)
-{
-    struct lsh_engine *e = ins->engine;
-
-    if (!e->ckpt_soon.active) {
-        lsh_timer_start(e->loop, &e->ckpt_soon, 20, 0, lsh_engine_ckpt_timer,
-                        e);
-    }
 }
 
 int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
@@ -747,10 +785,14 @@ void lsh_engine_destroy(struct lsh_engine *e)
         return;
     }
     lsh_timer_stop(e->loop, &e->ckpt_timer);
-    lsh_timer_stop(e->loop, &e->ckpt_soon);
     lsh_timer_stop(e->loop, &e->ckpt_prune);
     lsh_timer_stop(e->loop, &e->deadline);
     lsh_timer_stop(e->loop, &e->progress);
+    for (i = 0; i < e->npipelines; i++) {
+        if (e->pipelines[i].ckpt != NULL) {
+            lsh_ckpt_set_notify(e->pipelines[i].ckpt, NULL, NULL);
+        }
+    }
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
         for (i = 0; i < e->npipelines; i++) {
             struct lsh_pipeline *p = &e->pipelines[i];
@@ -772,6 +814,10 @@ void lsh_engine_destroy(struct lsh_engine *e)
         struct lsh_pipeline *p = &e->pipelines[i];
 
         lsh_timer_stop(e->loop, &p->retry);
+        if (p->ckpt != NULL && e->started) {
+            /* the inputs let go of their entries: one snapshot of it all */
+            lsh_ckpt_compact(p->ckpt);
+        }
         if (p->held != NULL) {
             lsh_batch_release(p->held);
             free(p->held);

@@ -40,6 +40,9 @@ static inline struct lsh_str lsh_str_make(const char *p, size_t n)
 bool lsh_str_eq(struct lsh_str a, struct lsh_str b);
 bool lsh_str_eqz(struct lsh_str a, const char *z);
 
+/* CRC-32 (IEEE), continuing from crc (0 to start). */
+uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n);
+
 /* Monotonic and wall-clock time in nanoseconds. */
 int64_t lsh_now_mono_ns(void);
 int64_t lsh_now_real_ns(void);

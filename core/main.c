@@ -4,6 +4,8 @@
  * Exit status: 0 after a clean stop, 1 on a runtime failure, 2 for a bad
  * configuration or command line, or a corrupt checkpoint file.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,9 +17,11 @@
 #include <pcre2.h>
 #include <yaml.h>
 
+#include "ckpt.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
+#include "mem.h"
 
 #ifndef LSH_VERSION
 #define LSH_VERSION "0.0.0"
@@ -31,6 +35,7 @@ static void lsh_usage(FILE *to)
 {
     fprintf(to,
             "usage: logship -c PATH [--check] [--log-level LEVEL]\n"
+            "       logship --checkpoints STATE_DIR\n"
             "       logship --doc | --version | --help\n"
             "\n"
             "  -c, --config PATH    YAML file, or directory of *.yaml files "
@@ -42,6 +47,10 @@ static void lsh_usage(FILE *to)
             "if not\n"
             "  -l, --log-level L    error, warn, info or debug (overrides\n"
             "                       service.log_level)\n"
+            "      --checkpoints D  print the committed offsets kept in state "
+            "dir D\n"
+            "                       (snapshot and journal; safe while "
+            "logship runs)\n"
             "      --doc            print the configuration reference "
             "(Markdown)\n"
             "  -V, --version        print versions and exit\n"
@@ -57,6 +66,75 @@ static void lsh_version(void)
            rd_kafka_version_str(), yaml_get_version_string(), pcre);
 }
 
+static int lsh_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * --checkpoints: every pipeline with a snapshot or a journal in dir, in
+ * name order.  Exits 0, 1 if a file cannot be read, 2 if one is corrupt.
+ */
+static int lsh_show_checkpoints(const char *dir)
+{
+    struct lsh_buf out = LSH_BUF_INIT;
+    struct lsh_buf err = LSH_BUF_INIT;
+    DIR           *d = opendir(dir);
+    struct dirent *de;
+    char         **names = NULL;
+    size_t         n = 0;
+    size_t         i;
+    int            status = LSH_EXIT_OK;
+
+    if (d == NULL) {
+        fprintf(stderr, "logship: cannot open state directory '%s': %s\n",
+                dir, strerror(errno));
+        return LSH_EXIT_RUNTIME;
+    }
+    while ((de = readdir(d)) != NULL) {
+        const char *dot = strrchr(de->d_name, '.');
+        size_t      len = dot != NULL ? (size_t)(dot - de->d_name) : 0;
+
+        if (de->d_name[0] == '.' || len == 0 ||
+            (strcmp(dot, ".ckpt") != 0 && strcmp(dot, ".journal") != 0)) {
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (strncmp(names[i], de->d_name, len) == 0 &&
+                names[i][len] == '\0') {
+                break;
+            }
+        }
+        if (i == n) {
+            names = lsh_realloc(names, (n + 1) * sizeof(*names));
+            names[n++] = lsh_strndup(de->d_name, len);
+        }
+    }
+    closedir(d);
+    if (n > 1) {
+        qsort(names, n, sizeof(*names), lsh_cmp_str);
+    }
+    for (i = 0; i < n; i++) {
+        int rc = lsh_ckpt_inspect(dir, names[i], &out, &err);
+
+        if (rc != LSH_OK) {
+            fprintf(stderr, "logship: %s\n", lsh_buf_cstr(&err));
+            if (status != LSH_EXIT_CONFIG) {
+                status = rc == LSH_EINVAL ? LSH_EXIT_CONFIG : LSH_EXIT_RUNTIME;
+            }
+        }
+        free(names[i]);
+    }
+    if (n == 0) {
+        fprintf(stderr, "logship: no checkpoints in '%s'\n", dir);
+    }
+    fwrite(out.ptr, 1, out.len, stdout);
+    free(names);
+    lsh_buf_release(&out);
+    lsh_buf_release(&err);
+    return status;
+}
+
 struct lsh_args {
     const char *config;
     const char *log_level;
@@ -70,6 +148,7 @@ static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
         {"check", no_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
         {"doc", no_argument, NULL, 'D'},
+        {"checkpoints", required_argument, NULL, 'K'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -93,6 +172,8 @@ static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
             fwrite(doc.ptr, 1, doc.len, stdout);
             lsh_buf_release(&doc);
             exit(LSH_EXIT_OK);
+        case 'K':
+            exit(lsh_show_checkpoints(optarg));
         case 'V':
             lsh_version();
             exit(LSH_EXIT_OK);

@@ -155,12 +155,6 @@ void lsh_input_discard(struct lsh_instance *ins, struct lsh_batch *b);
  */
 struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins);
 
-/*
- * Input: asks for the checkpoints to be written within 20 ms rather than
- * at the next interval (a new file: until its entry is on disk, a crash
- * followed by its rotation would lose track of it).
- */
-void lsh_input_ckpt_soon(struct lsh_instance *ins);
 
 /* Output: room has freed up (or acks arrived); retry blocked batches. */
 void lsh_output_wake(struct lsh_instance *ins);

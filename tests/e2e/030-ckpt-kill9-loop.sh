@@ -3,6 +3,7 @@
 # (with rotations, some of them while logship is dead), then a clean run.
 # Every line must be in Kafka at least once.  Reports the duplicates each
 # kill caused: the records a run sent that an earlier run had sent.
+# Default settings (checkpoint_delay 100 ms).
 . "$(dirname "$0")/lib.sh"
 
 topic=$(unique_topic)
@@ -10,7 +11,6 @@ create_topic "$topic" 1
 mkdir -p "$work/logs"
 tail_config "$work/p.yaml" "$topic" "[\"$work/logs/app.log\"]" \
     "rotate_wait: 1s"
-sed -i 's/state_dir:/checkpoint_interval: 200ms, state_dir:/' "$work/p.yaml"
 
 # the writer: 500,000 lines over about 15 s, a rename rotation every 50,000
 python3 - "$work/logs" >"$work/writer.out" 2>&1 <<'PY' &

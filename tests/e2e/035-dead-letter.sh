@@ -8,7 +8,7 @@ topic=$(unique_topic)
 create_topic "$topic" 1
 mkdir -p "$work/logs"
 cat >"$work/p.yaml" <<YAML
-service: {state_dir: "$work/state", checkpoint_interval: 100ms}
+service: {state_dir: "$work/state"}
 pipelines:
   p:
     inputs: [{type: tail, paths: ["$work/logs/app.log"]}]

@@ -37,7 +37,7 @@ with open(sys.argv[1], 'w') as log, open(sys.argv[2], 'w') as want:
                               separators=(',', ':'), ensure_ascii=False) + '\n')
 PY
 cat >"$work/p.yaml" <<YAML
-service: {hostname: e2e, state_dir: "$work/state", checkpoint_interval: 100ms}
+service: {hostname: e2e, state_dir: "$work/state"}
 pipelines:
   p:
     inputs:

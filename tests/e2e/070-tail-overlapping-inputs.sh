@@ -10,7 +10,7 @@ topic=$(unique_topic)
 create_topic "$topic" 1
 mkdir -p "$work/logs"
 cat >"$work/p.yaml" <<YAML
-service: {log_level: info, state_dir: "$work/state", checkpoint_interval: 100ms}
+service: {log_level: info, state_dir: "$work/state"}
 pipelines:
   p:
     inputs:

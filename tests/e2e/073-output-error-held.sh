@@ -9,7 +9,7 @@
 mkdir -p "$work/logs"
 seq -f "line-%04g" 1 1000 >"$work/logs/a.log"
 cat >"$work/p.yaml" <<YAML
-service: {log_level: info, state_dir: "$work/state", checkpoint_interval: 100ms,
+service: {log_level: info, state_dir: "$work/state",
           shutdown_timeout: 1s}
 pipelines:
   p:

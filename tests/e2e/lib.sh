@@ -214,11 +214,17 @@ tail_config() {
     } >"$file"
 }
 
-# The committed offset of the checkpoint entry for path $2 in checkpoint
-# file $1 (format version 2: the offset is the 6th field, the path the
-# 10th; paths in tests need no %-escapes), or nothing.
+# The committed offset of the checkpoint entry for path $2 of the pipeline
+# whose snapshot is $1 (<state_dir>/<pipeline>.ckpt), with its journal
+# replayed: what `logship --checkpoints` prints (the offset is the 7th
+# field, the path the 11th; paths in tests need no %-escapes), or nothing.
 ckpt_offset() {
-    awk -v p="$2" '$1 ~ /^[0-9]+$/ && NF == 10 && $10 == p { print $6 }' "$1" 2>/dev/null
+    local name
+    name=$(basename "$1" .ckpt)
+    "$LOGSHIP" --checkpoints "$(dirname "$1")" 2>/dev/null |
+        awk -v n="$name" -v p="$2" '
+            $1 == "#" && $2 == "pipeline" { cur = $3; sub(/:$/, "", cur); next }
+            cur == n && NF == 11 && $11 == p { print $7 }'
 }
 
 # True once the checkpoint file $1 holds offset $3 for path $2.

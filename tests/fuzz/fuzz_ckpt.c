@@ -1,11 +1,13 @@
 /*
- * Fuzz target: the checkpoint file loader.  The first byte chooses how
- * the rest is used: as a whole file (mode 0), or as the entry lines of a
- * version 2 (mode 1) or version 1 (mode 2) file given a valid header and
- * trailer, so that the entry parser is reached past the CRC.  Whatever
- * the bytes, loading either fails with a message or gives entries that
- * obey the format's bounds; and what loads, written out and loaded
- * again, gives the same lines (the format round-trips).
+ * Fuzz target: the checkpoint snapshot and journal loaders.  The first
+ * byte chooses how the rest is used: as a whole snapshot (mode 0); as the
+ * entry lines of a version 2 (mode 1) or version 1 (mode 2) snapshot given
+ * a valid header and trailer, so that the entry parser is reached past
+ * the CRC; as a whole journal (mode 3); or as journal records given a
+ * header and each its CRC (mode 4), so that the record parser is reached.
+ * Whatever the bytes, loading either fails with a message or gives
+ * entries that obey the format's bounds; and what loads, written out and
+ * loaded again, gives the same lines (the format round-trips).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +72,45 @@ static void check_entries(struct lsh_ckpt *ck)
     free(v);
 }
 
+/* The snapshot of the entry lines in data, with header and trailer. */
+static void wrap_snapshot(struct lsh_buf *text, const char *magic,
+                          const uint8_t *data, size_t size)
+{
+    size_t start;
+    size_t lines = 0;
+    size_t i;
+
+    lsh_buf_adds(text, magic);
+    start = text->len;
+    lsh_buf_add(text, (const char *)data, size);
+    if (size > 0 && data[size - 1] != '\n') {
+        lsh_buf_addc(text, '\n');
+    }
+    for (i = start; i < text->len; i++) {
+        lines += text->ptr[i] == '\n';
+    }
+    lsh_buf_addf(text, "end %zu %08x\n", lines,
+                 lsh_crc32(0, text->ptr, text->len));
+}
+
+/* A journal of the records in data (one a line), each with its CRC. */
+static void wrap_journal(struct lsh_buf *text, const uint8_t *data,
+                         size_t size)
+{
+    const char *p = (const char *)data;
+    const char *end = p + size;
+
+    lsh_buf_adds(text, "logship-journal 1 0\n");
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t      n = (size_t)((nl != NULL ? nl : end) - p);
+
+        lsh_buf_add(text, p, n);
+        lsh_buf_addf(text, " %08x\n", lsh_crc32(0, p, n));
+        p += n + 1;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lsh_buf   text = LSH_BUF_INIT;
@@ -78,31 +119,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct lsh_buf   b = LSH_BUF_INIT;
     struct lsh_ckpt *ck = lsh_ckpt_new_memory();
     struct lsh_ckpt *again;
-    int              mode = size > 0 ? data[0] % 3 : 0;
-    size_t           i;
-    size_t           lines = 0;
+    int              mode = size > 0 ? data[0] % 5 : 0;
+    int              rc;
 
     if (size > 0) {
         data++;
         size--;
     }
-    if (mode == 0) {
+    if (mode == 0 || mode == 3) {
         lsh_buf_add(&text, (const char *)data, size);
+    } else if (mode == 4) {
+        wrap_journal(&text, data, size);
     } else {
-        lsh_buf_adds(&text, mode == 1 ? "logship-checkpoint 2\n"
-                                      : "logship-checkpoint 1\n");
-        lsh_buf_add(&text, (const char *)data, size);
-        if (size > 0 && data[size - 1] != '\n') {
-            lsh_buf_addc(&text, '\n');
-        }
-        for (i = 21; i < text.len; i++) {
-            lines += text.ptr[i] == '\n';
-        }
-        lsh_buf_addf(&text, "end %zu %08x\n", lines,
-                     lsh_crc32(0, text.ptr, text.len));
+        wrap_snapshot(&text, mode == 1 ? "logship-checkpoint 2 0\n"
+                                       : "logship-checkpoint 1\n",
+                      data, size);
     }
     lsh_buf_cstr(&text);
-    if (lsh_ckpt_parse_text(ck, text.ptr, text.len, &err) == LSH_OK) {
+    rc = mode >= 3 ? lsh_ckpt_replay_text(ck, text.ptr, text.len, &err)
+                   : lsh_ckpt_parse_text(ck, text.ptr, text.len, &err);
+    if (rc == LSH_OK) {
         check_entries(ck);
         canonical(ck, &a);
         lsh_buf_reset(&text);

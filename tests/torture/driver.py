@@ -39,6 +39,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROTATIONS = 4          # name.1 .. name.4 are kept, as with "rotate 4"
 W = 1.0                # the oracle's healthy window, seconds
 W_SEEN = 0.3           # running this long, logship has noted a new file
+ROTATE_WAIT = 0.3      # rotate_wait: a rotated or deleted file is closed
+                       # (its unterminated last line sent) this long after
+                       # its last write
 DUP_WINDOW = 2.0       # what a fault may resend: in flight, not saved yet
 
 
@@ -152,6 +155,7 @@ class Torture:
         self.target = 0
         self.topic = 'torture-%d-%d' % (a.seed, os.getpid())
         self.log({'ev': 'params', 'W': W, 'W_seen': W_SEEN,
+                  'rotate_wait': ROTATE_WAIT,
                   'dup_window': DUP_WINDOW})
 
     # journal and model
@@ -201,6 +205,7 @@ class Torture:
             f.write(data)
         (self.partial.discard if newline else self.partial.add)(inst)
         self.log({'ev': 'write', 'inst': inst, 'tokens': toks,
+                  'partial': not newline,
                   'path': os.path.relpath(path, self.fs)})
 
     def unlink(self, path):
@@ -241,14 +246,14 @@ class Torture:
 
     def config_text(self, overlap, dlq, slow_stdout):
         inputs = ['      - {type: tail, paths: ["%s/d*/*.log", "%s/links/*.log"], '
-                  'rotate_wait: 300ms}' % (self.fs, self.fs)]
+                  'rotate_wait: %dms}' % (self.fs, self.fs, ROTATE_WAIT * 1000)]
         if overlap:
             inputs.append('      - {type: tail, paths: ["%s/d1/*.log", '
-                          '"%s/d0/b.log"], rotate_wait: 300ms}'
-                          % (self.fs, self.fs))
+                          '"%s/d0/b.log"], rotate_wait: %dms}'
+                          % (self.fs, self.fs, ROTATE_WAIT * 1000))
         conf = '\n'.join([
             'service: {log_level: info, state_dir: "%s", '
-            'checkpoint_interval: 200ms, shutdown_timeout: 5s}' % self.state,
+            'shutdown_timeout: 5s}' % self.state,
             'pipelines:', '  t:', '    inputs:'] + inputs + [
             '    outputs:',
             '      - {type: kafka, brokers: "%s", topic: %s, format: raw,'

@@ -4,8 +4,10 @@
     oracle.py JOURNAL GOT [--dlq FILE] [--stdout FILE]
 
 JOURNAL is what the driver did, one JSON object per line, in time order:
-  {"ev": "params", "W": s, "W_seen": s, "dup_window": s}
-  {"t": s, "ev": "write", "inst": I, "tokens": [...]}  lines written to I
+  {"ev": "params", "W": s, "W_seen": s, "dup_window": s, "rotate_wait": s}
+  {"t": s, "ev": "write", "inst": I, "tokens": [...], "partial": bool}
+                                               lines written to I (partial:
+                                               the last without its newline)
   {"t": s, "ev": "copy", "src": I, "dst": J}   J holds what I holds
   {"t": s, "ev": "clear", "inst": I}           I truncated: its lines gone
   {"t": s, "ev": "destroy", "inst": I}         I's last name unlinked
@@ -27,7 +29,10 @@ The rule.  A line is required unless every file holding it was destroyed
 after it was written: a file created and deleted between two looks, or
 deleted while logship or the broker was down, cannot be read by anyone.
 Such lines are the blind spots; they are reported, not counted as lost.
-Every other line must have arrived at least once.
+A last line left without its newline is sent only when its file is
+closed, rotate_wait after it was unlinked: it needs a healthy window of
+rotate_wait + W after that too.  Every other line must have arrived at
+least once.
 
 Duplicates are allowed up to a bound: the lines written within
 dup_window before a process fault or while something was unhealthy (what
@@ -85,6 +90,7 @@ def main():
     params = events[0]
     W, window = params['W'], params['dup_window']
     W_seen = params.get('W_seen', W)
+    RW = params.get('rotate_wait', 0)
     holders = collections.defaultdict(set)  # token -> instances holding it
     created = {}                              # instance -> first write
     content = collections.defaultdict(list)  # instance -> its tokens
@@ -94,12 +100,17 @@ def main():
     running = []
     faults = []
     reread = set()
+    partial = {}                              # instance -> its open last line
+    closed_partial = {}                       # token -> when its file went
 
-    def drop(inst, t):
+    def drop(inst, t, unlinked=False):
         for tok in content.pop(inst, []):
             holders[tok].discard(inst)
             if not holders[tok]:
                 destroyed[tok] = t
+        tok = partial.pop(inst, None)
+        if unlinked and tok is not None and not holders[tok]:
+            closed_partial[tok] = t
 
     for e in events[1:]:
         ev, t = e['ev'], e.get('t', 0)
@@ -110,13 +121,21 @@ def main():
                 holders[tok].add(e['inst'])
                 content[e['inst']].append(tok)
                 destroyed.pop(tok, None)
+            if e.get('partial') and e['tokens']:
+                partial[e['inst']] = e['tokens'][-1]
+            else:
+                partial.pop(e['inst'], None)  # its newline came
         elif ev == 'copy':
             for tok in content[e['src']]:
                 holders[tok].add(e['dst'])
                 destroyed.pop(tok, None)
             content[e['dst']] = list(content[e['src']])
-        elif ev in ('clear', 'destroy'):
+            if e['src'] in partial:
+                partial[e['dst']] = partial[e['src']]
+        elif ev == 'clear':
             drop(e['inst'], t)
+        elif ev == 'destroy':
+            drop(e['inst'], t, unlinked=True)
         elif ev == 'hide':
             # logship follows a renamed file by its inode only if it saw
             # the file (and noted it in the checkpoint): was running for W
@@ -124,7 +143,7 @@ def main():
             c = created.get(e.get('seen_as', e['inst']), t)
             if not any(healthy(running, s, s + W_seen)
                        for s in window_starts(running, c, t - W_seen)):
-                drop(e['inst'], t)
+                drop(e['inst'], t, unlinked=True)
         elif ev == 'health':
             health.append((t, e['ok']))
         elif ev == 'running':
@@ -138,6 +157,8 @@ def main():
     for tok, t in written.items():
         u = destroyed.get(tok)
         required = u is None or (u >= t + W and healthy(health, t, t + W))
+        if required and u is not None and tok in closed_partial:
+            required = healthy(health, u, u + RW + W)
         if required and got[tok] + dlq[tok] == 0:
             missing.append(tok)
         elif required and stdout is not None and stdout[tok] == 0:

@@ -1,13 +1,17 @@
 /*
- * The checkpoint store: the text format (version 2, and version 1 read
- * for upgrades), corruption versus unreadable files, entries that share
- * an inode, claims, and retention.
+ * The checkpoint store: the snapshot's text format (version 2, and
+ * version 1 read for upgrades), corruption versus unreadable files,
+ * entries that share an inode, claims, retention, and the journal on top
+ * of the snapshot: replay, what a save costs, torn and corrupt records,
+ * stale generations, compaction and failed appends.
  */
 #include "unit.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,6 +65,8 @@ static int open_ckpt(struct fx *fx, struct lsh_ckpt **ck, struct lsh_buf *err)
     return lsh_ckpt_open(ck, fx->dir, "p", err);
 }
 
+static void check_roundtrip(struct lsh_ckpt *ck);
+
 static void test_roundtrip(void **state)
 {
     struct fx             *fx = *state;
@@ -82,13 +88,31 @@ static void test_roundtrip(void **state)
        its old empty-headed content): legitimate, and loaded back */
     lsh_ckpt_add(ck, 7, 44, 0, 0, 0, "/var/log/d.log", 0, &owner);
     lsh_ckpt_add(ck, 7, 44, 0, 0, 0, "/var/log/d.log", 0, &owner);
+    assert_true(lsh_ckpt_pending(ck));
     assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
-    assert_int_equal(lsh_ckpt_writes(ck), 1);
+    assert_false(lsh_ckpt_pending(ck));
+    assert_int_equal(lsh_ckpt_stats(ck)->saves, 1);
+    assert_int_equal(lsh_ckpt_stats(ck)->records, 5);
     assert_int_equal(lsh_ckpt_save(ck), LSH_OK); /* clean: no write */
-    assert_int_equal(lsh_ckpt_writes(ck), 1);
-    lsh_ckpt_close(ck);
+    assert_int_equal(lsh_ckpt_stats(ck)->saves, 1);
+    lsh_ckpt_close(ck); /* a crash: no snapshot, all in the journal */
 
-    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+        /* first from the journal alone, then from a snapshot */
+        assert_int_equal(lsh_ckpt_stats(ck)->replayed, round == 0 ? 5 : 0);
+        check_roundtrip(ck);
+        assert_int_equal(lsh_ckpt_compact(ck), LSH_OK);
+        lsh_ckpt_close(ck);
+    }
+    lsh_buf_release(&err);
+}
+
+static void check_roundtrip(struct lsh_ckpt *ck)
+{
+    struct lsh_ckpt_entry *e;
+    struct lsh_ckpt_entry *twin;
+
     assert_int_equal(lsh_ckpt_count(ck), 5);
     e = lsh_ckpt_first(ck, 7, 42);
     assert_non_null(e);
@@ -110,8 +134,6 @@ static void test_roundtrip(void **state)
     e = lsh_ckpt_first(ck, 7, 43);
     assert_non_null(e);
     assert_int_equal(e->flags, LSH_CKPT_GZ);
-    lsh_ckpt_close(ck);
-    lsh_buf_release(&err);
 }
 
 static void test_version1(void **state)
@@ -143,7 +165,7 @@ static void test_version1(void **state)
     n = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
     text[n] = '\0';
-    assert_non_null(strstr(text, "logship-checkpoint 2\n"));
+    assert_non_null(strstr(text, "logship-checkpoint 2 1\n"));
     assert_non_null(strstr(text, " 8893 "));
     lsh_buf_release(&err);
 }
@@ -167,36 +189,45 @@ static void expect_corrupt(struct fx *fx, const char *magic, const char *body,
 static void test_corrupt(void **state)
 {
     struct fx  *fx = *state;
-    const char *v2 = "logship-checkpoint 2";
+    const char *v2 = "logship-checkpoint 2 0";
 
     expect_corrupt(fx, "logship-checkpoint 9", "", 0, "not a logship");
-    expect_corrupt(fx, v2, "1 2 0 3 000000000000000a 5 0\n", 1,
+    expect_corrupt(fx, v2, "1 1 2 0 3 000000000000000a 5 0\n", 1,
                    "line 2: malformed entry");
     /* negative numbers, signs, short hashes, unknown flags, bad escapes */
     expect_corrupt(fx, v2,
-                   "-1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1,
+                   "1 -1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1,
                    "malformed entry");
-    expect_corrupt(fx, v2, "1 2 0 3 00a 5 0 0000000000000000 0 /a\n", 1,
-                   "malformed entry");
-    expect_corrupt(fx, v2,
-                   "1 2 4 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1,
+    expect_corrupt(fx, v2, "1 1 2 0 3 00a 5 0 0000000000000000 0 /a\n", 1,
                    "malformed entry");
     expect_corrupt(fx, v2,
-                   "1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a%zz\n", 1,
+                   "1 1 2 4 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1,
                    "malformed entry");
     expect_corrupt(fx, v2,
-                   "1 2 0 3 000000000000000a 5 65 0000000000000000 0 /a\n", 1,
+                   "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a%zz\n", 1,
+                   "malformed entry");
+    expect_corrupt(fx, v2,
+                   "1 1 2 0 3 000000000000000a 5 65 0000000000000000 0 /a\n", 1,
                    "malformed entry"); /* end_len above 64 */
     expect_corrupt(fx, v2,
-                   "1 2 0 3 000000000000000a 5 0 0000000000000000 0 rel\n", 1,
+                   "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 rel\n", 1,
                    "malformed entry");
     expect_corrupt(fx, v2,
-                   "1 2 0 3 000000000000000a 99999999999999999999 0 "
+                   "1 1 2 0 3 000000000000000a 99999999999999999999 0 "
                    "0000000000000000 0 /a\n",
                    1, "malformed entry"); /* beyond 64 bits */
     expect_corrupt(fx, v2,
-                   "1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n", 2,
+                   "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n", 2,
                    "entry count does not match");
+    /* the layout before ids (no id column): one field short */
+    expect_corrupt(fx, v2, "2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n",
+                   1, "malformed entry");
+    /* two entries with one id */
+    expect_corrupt(fx, v2,
+                   "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n"
+                   "1 1 3 0 3 000000000000000a 5 0 0000000000000000 0 /b\n",
+                   2, "the same file twice");
+    expect_corrupt(fx, "logship-checkpoint 2 x", "", 0, "not a logship");
     /* version 1 cannot hold two entries for one inode */
     expect_corrupt(fx, "logship-checkpoint 1",
                    "1 2 3 000000000000000a 5 /a\n1 2 3 000000000000000b 5 /b\n",
@@ -212,11 +243,11 @@ static void test_crc_and_truncation(void **state)
     int              fd;
 
     snprintf(path, sizeof(path), "%s/p.ckpt", fx->dir);
-    write_ckpt(fx, "logship-checkpoint 2",
-               "1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1);
+    write_ckpt(fx, "logship-checkpoint 2 0",
+               "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1);
     fd = open(path, O_WRONLY);
     assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "9", 1, 21), 1); /* the inode 2 becomes 9 */
+    assert_int_equal(pwrite(fd, "9", 1, 27), 1); /* the inode 2 becomes 9 */
     close(fd);
     assert_int_equal(open_ckpt(fx, &ck, &err), LSH_EINVAL);
     assert_non_null(strstr(lsh_buf_cstr(&err), "CRC mismatch"));
@@ -281,6 +312,389 @@ static void test_claims_and_retention(void **state)
     lsh_ckpt_close(ck);
 }
 
+/* --- the journal ------------------------------------------------------- */
+
+static void path_of(struct fx *fx, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", fx->dir, name);
+}
+
+static long file_size(struct fx *fx, const char *name)
+{
+    char        path[128];
+    struct stat st;
+
+    path_of(fx, name, path, sizeof(path));
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Appends raw bytes to a file of the state directory. */
+static void append_raw(struct fx *fx, const char *name, const char *text)
+{
+    char  path[128];
+    FILE *f;
+
+    path_of(fx, name, path, sizeof(path));
+    f = fopen(path, "a");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    fclose(f);
+}
+
+/* Appends a journal record with its CRC (bad_crc: a wrong one). */
+static void append_record(struct fx *fx, const char *rec, bool bad_crc)
+{
+    char line[512];
+
+    snprintf(line, sizeof(line), "%s %08x\n", rec,
+             lsh_crc32(0, rec, strlen(rec)) ^ (bad_crc ? 1u : 0u));
+    append_raw(fx, "p.journal", line);
+}
+
+static void replace_file(struct fx *fx, const char *name, const char *text)
+{
+    char  path[128];
+    FILE *f;
+
+    path_of(fx, name, path, sizeof(path));
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    fclose(f);
+}
+
+/* A store with entries 1 (/a, offset 10) and 2 (/b, offset 20), saved. */
+static struct lsh_ckpt *two_entries(struct fx *fx, int *owner)
+{
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    lsh_ckpt_add(ck, 1, 1, 0, 0, 0, "/a", 10, owner);
+    lsh_ckpt_add(ck, 1, 2, 0, 0, 0, "/b", 20, owner);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_buf_release(&err);
+    return ck;
+}
+
+static uint64_t offset_of(struct lsh_ckpt *ck, uint64_t ino)
+{
+    struct lsh_ckpt_entry *e = lsh_ckpt_first(ck, 1, ino);
+
+    assert_non_null(e);
+    return e->offset;
+}
+
+static void test_journal_replay(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    int              owner;
+
+    ck = two_entries(fx, &owner);
+    /* offsets advance: only "O" records, the entries are on disk */
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 1), 15, 5, 0xa5);
+    /* a small file grows: its fingerprint with it ("F", not "E") */
+    lsh_ckpt_set_fp(ck, lsh_ckpt_first(ck, 1, 1), 15, 0xf15);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 1), 17, 7, 0xa7);
+    lsh_ckpt_set_path(ck, lsh_ckpt_first(ck, 1, 2), "/b.1");
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_ckpt_remove(ck, lsh_ckpt_first(ck, 1, 2));
+    lsh_ckpt_add(ck, 1, 3, 0, 0, 0, "/c", 30, &owner);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_int_equal(lsh_ckpt_stats(ck)->saves, 4);
+    lsh_ckpt_close(ck); /* a crash: nothing compacted */
+
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    /* 2 E, 1 F, 1 O + 1 E, 1 D + 1 E */
+    assert_int_equal(lsh_ckpt_stats(ck)->replayed, 7);
+    assert_false(lsh_ckpt_stats(ck)->torn_tail);
+    assert_int_equal(lsh_ckpt_count(ck), 2);
+    assert_int_equal(offset_of(ck, 1), 17);
+    assert_int_equal(lsh_ckpt_first(ck, 1, 1)->end_len, 7);
+    assert_int_equal(lsh_ckpt_first(ck, 1, 1)->end_hash, 0xa7);
+    assert_int_equal(lsh_ckpt_first(ck, 1, 1)->fp_len, 15);
+    assert_int_equal(lsh_ckpt_first(ck, 1, 1)->fp_hash, 0xf15);
+    assert_null(lsh_ckpt_first(ck, 1, 2));
+    assert_int_equal(offset_of(ck, 3), 30);
+    /* a removal after the restart names an entry from the journal */
+    lsh_ckpt_remove(ck, lsh_ckpt_first(ck, 1, 3));
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_count(ck), 1);
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
+/* A save costs the entries that changed, not the number of entries. */
+static void test_journal_cost(void **state)
+{
+    struct fx             *fx = *state;
+    struct lsh_ckpt       *ck;
+    struct lsh_buf         err = LSH_BUF_INIT;
+    struct lsh_ckpt_entry *one = NULL;
+    char                   path[64];
+    int                    owner;
+    uint64_t               before;
+    int                    i;
+
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    for (i = 0; i < 10000; i++) {
+        snprintf(path, sizeof(path), "/var/log/app/%05d.log", i);
+        one = lsh_ckpt_add(ck, 1, (uint64_t)i + 1, 0, 1024, 7, path, 0,
+                           &owner);
+    }
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_int_equal(lsh_ckpt_compact(ck), LSH_OK);
+    assert_true(file_size(fx, "p.ckpt") > 500000);
+    before = lsh_ckpt_stats(ck)->bytes;
+    for (i = 1; i <= 100; i++) {
+        lsh_ckpt_set_offset(ck, one, (uint64_t)i * 100, 64, (uint64_t)i);
+        assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    }
+    /* 100 saves of one entry: one "O" record each, under 60 bytes */
+    assert_int_equal(lsh_ckpt_stats(ck)->saves, 101);
+    assert_true(lsh_ckpt_stats(ck)->bytes - before < 100 * 60);
+    assert_int_equal(lsh_ckpt_stats(ck)->snapshots, 1);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_count(ck), 10000);
+    assert_int_equal(lsh_ckpt_stats(ck)->replayed, 100);
+    assert_int_equal(offset_of(ck, 10000), 10000);
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
+static void test_journal_torn_tail(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    long             whole;
+    int              owner;
+
+    ck = two_entries(fx, &owner);
+    lsh_ckpt_close(ck);
+    whole = file_size(fx, "p.journal");
+    /* a crash in the middle of an append: no '\n' */
+    append_raw(fx, "p.journal", "O 1 99 0 00000");
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_true(lsh_ckpt_stats(ck)->torn_tail);
+    assert_int_equal(offset_of(ck, 1), 10);
+    assert_int_equal(file_size(fx, "p.journal"), whole); /* cut off */
+    /* appends go on after the last whole record */
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 1), 11, 1, 1);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_ckpt_close(ck);
+    /* a whole line whose CRC fails, last: torn as well */
+    append_record(fx, "O 1 99 0 0000000000000000", true);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_true(lsh_ckpt_stats(ck)->torn_tail);
+    assert_int_equal(offset_of(ck, 1), 11);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_false(lsh_ckpt_stats(ck)->torn_tail);
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
+static void expect_journal_corrupt(struct fx *fx, const char *why)
+{
+    struct lsh_ckpt *ck = NULL;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    char             path[128];
+
+    path_of(fx, "p.journal", path, sizeof(path));
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_EINVAL);
+    assert_null(ck);
+    if (strstr(lsh_buf_cstr(&err), why) == NULL ||
+        strstr(lsh_buf_cstr(&err), path) == NULL ||
+        strstr(lsh_buf_cstr(&err), "corrupt checkpoint journal") == NULL) {
+        fail_msg("want '%s' and the path in '%s'", why, lsh_buf_cstr(&err));
+    }
+    lsh_buf_release(&err);
+}
+
+static void test_journal_corrupt(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    int              owner;
+    char             path[128];
+    char             good[256];
+    FILE            *f;
+    size_t           n;
+
+    ck = two_entries(fx, &owner);
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 1), 12, 0, 0);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_ckpt_close(ck);
+    path_of(fx, "p.journal", path, sizeof(path));
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(good, 1, sizeof(good) - 1, f);
+    fclose(f);
+    good[n] = '\0';
+
+    /* a bad record followed by a good one: damage, not a torn tail */
+    append_record(fx, "O 1 13 0 0000000000000000", true);
+    append_record(fx, "O 1 14 0 0000000000000000", false);
+    expect_journal_corrupt(fx, "line 5: CRC mismatch");
+    /* records that pass their CRC but make no sense */
+    replace_file(fx, "p.journal", good);
+    append_record(fx, "O 9 13 0 0000000000000000", false);
+    expect_journal_corrupt(fx, "an offset for an unknown entry");
+    replace_file(fx, "p.journal", good);
+    append_record(fx, "D 9", false);
+    expect_journal_corrupt(fx, "the removal of an unknown entry");
+    replace_file(fx, "p.journal", good);
+    append_record(fx, "X 1", false);
+    expect_journal_corrupt(fx, "malformed record");
+    replace_file(fx, "p.journal", good);
+    append_record(fx, "O 1 13 65 0000000000000000", false); /* end_len */
+    expect_journal_corrupt(fx, "malformed record");
+    replace_file(fx, "p.journal", good);
+    append_record(fx, "F 1 13 0 0000000000000000 5", false); /* no fp hash */
+    expect_journal_corrupt(fx, "malformed record");
+    replace_file(fx, "p.journal", good);
+    append_record(fx, "O 1 13 0 0000000000000000 5", false); /* extra */
+    expect_journal_corrupt(fx, "malformed record");
+    replace_file(fx, "p.journal", "something else\n");
+    expect_journal_corrupt(fx, "not a logship journal");
+    /* a journal newer than its snapshot (the snapshot was replaced) */
+    replace_file(fx, "p.journal", "logship-journal 1 7\n");
+    expect_journal_corrupt(fx, "newer than its checkpoint file");
+}
+
+/*
+ * A crash between the new snapshot's rename and the journal's reset
+ * leaves a journal of the previous generation: the snapshot holds what
+ * it says, so it is ignored (and replaced).
+ */
+static void test_journal_stale_generation(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    char             path[128];
+    char             text[256];
+    FILE            *f;
+    size_t           n;
+    int              owner;
+
+    ck = two_entries(fx, &owner);
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 1), 40, 0, 0);
+    assert_int_equal(lsh_ckpt_compact(ck), LSH_OK); /* generation 1 */
+    lsh_ckpt_close(ck);
+    replace_file(fx, "p.journal", "logship-journal 1 0\n");
+    append_record(fx, "O 1 5 0 0000000000000000", false);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_stats(ck)->replayed, 0);
+    assert_int_equal(offset_of(ck, 1), 40);
+    lsh_ckpt_close(ck);
+    path_of(fx, "p.journal", path, sizeof(path));
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_string_equal(text, "logship-journal 1 1\n");
+    lsh_buf_release(&err);
+}
+
+/* Past its bound the journal becomes a snapshot, and starts again. */
+static void test_journal_compaction(void **state)
+{
+    struct fx             *fx = *state;
+    struct lsh_ckpt       *ck;
+    struct lsh_ckpt_entry *e;
+    struct lsh_buf         err = LSH_BUF_INIT;
+    int                    owner;
+    uint64_t               i;
+
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    e = lsh_ckpt_add(ck, 1, 1, 0, 0, 0, "/a", 0, &owner);
+    /* about 45 bytes an "O" record: 1 MiB is some 23,000 saves */
+    for (i = 1; i <= 30000; i++) {
+        lsh_ckpt_set_offset(ck, e, i * 1000000, 64, i);
+        assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+        assert_true(file_size(fx, "p.journal") <= 1024 * 1024 + 64);
+    }
+    assert_int_equal(lsh_ckpt_stats(ck)->snapshots, 1);
+    assert_true(file_size(fx, "p.ckpt") > 0);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_true(lsh_ckpt_stats(ck)->replayed < 10000);
+    assert_int_equal(offset_of(ck, 1), 30000ULL * 1000000);
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
+/*
+ * An append that fails halfway (the disk full, here a file size limit)
+ * is cut off the journal; the next save writes a snapshot instead.
+ */
+static void test_journal_failed_append(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    struct rlimit    old;
+    struct rlimit    lim;
+    long             size;
+    int              owner;
+
+    ck = two_entries(fx, &owner);
+    size = file_size(fx, "p.journal");
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = (rlim_t)size + 10; /* room for part of a record */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 1), 1000, 0, 0);
+    lsh_ckpt_set_offset(ck, lsh_ckpt_first(ck, 1, 2), 2000, 0, 0);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_ERR);
+    assert_int_equal(lsh_ckpt_stats(ck)->failures, 1);
+    assert_true(lsh_ckpt_pending(ck));
+    assert_int_equal(file_size(fx, "p.journal"), size); /* cut off */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_int_equal(lsh_ckpt_stats(ck)->snapshots, 1);
+    assert_false(lsh_ckpt_pending(ck));
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(offset_of(ck, 1), 1000);
+    assert_int_equal(offset_of(ck, 2), 2000);
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
+/* An entry added and removed between two saves never reaches the disk. */
+static void test_journal_added_and_removed(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    int              owner;
+    long             size;
+
+    ck = two_entries(fx, &owner);
+    size = file_size(fx, "p.journal");
+    lsh_ckpt_remove(ck, lsh_ckpt_add(ck, 1, 5, 0, 0, 0, "/e", 0, &owner));
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_int_equal(file_size(fx, "p.journal"), size);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_count(ck), 2);
+    assert_int_equal(lsh_ckpt_stats(ck)->replayed, 2);
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +706,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable_is_not_corrupt, setup,
                                         teardown),
         cmocka_unit_test(test_claims_and_retention),
+        cmocka_unit_test_setup_teardown(test_journal_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_cost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_torn_tail, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_stale_generation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_compaction, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_failed_append, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_added_and_removed, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
