@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <zlib.h>
+
 #include "lsh.h"
 
 bool lsh_str_eq(struct lsh_str a, struct lsh_str b)
@@ -36,24 +38,15 @@ int64_t lsh_now_real_ns(void)
 
 uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n)
 {
-    static uint32_t table[256];
-    const uint8_t  *s = p;
-    size_t          i;
+    const Bytef *s = p;
 
-    if (table[1] == 0) {
-        for (i = 0; i < 256; i++) {
-            uint32_t c = (uint32_t)i;
-            int      k;
+    /* zlib's CRC-32 (the one of gzip and PNG), fed in pieces it can count */
+    while (n > 0) {
+        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
 
-            for (k = 0; k < 8; k++) {
-                c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            }
-            table[i] = c;
-        }
+        crc = (uint32_t)crc32(crc, s, piece);
+        s += piece;
+        n -= piece;
     }
-    crc = ~crc;
-    for (i = 0; i < n; i++) {
-        crc = table[(crc ^ s[i]) & 0xff] ^ (crc >> 8);
-    }
-    return ~crc;
+    return crc;
 }

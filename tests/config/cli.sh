@@ -75,6 +75,29 @@ printf 'pipelines:\n  p:\n    inputs: [{type: stdin}]\n    outputs: [{type: null
 check type-null 0 "$bin" --check -c "$tmp/null.yaml"
 contains type-null "$tmp/out" "type: null"
 
+# checkpoint_interval: deprecated, its value used as checkpoint_delay
+printf 'service: {state_dir: /tmp, checkpoint_interval: 2s}\npipelines:\n  p:\n    inputs: [{type: stdin}]\n    outputs: [{type: null}]\n' >"$tmp/interval.yaml"
+check interval 0 "$bin" --check -c "$tmp/interval.yaml"
+contains interval "$tmp/err" "interval.yaml:1:49: warning: service: 'checkpoint_interval' is deprecated"
+contains interval "$tmp/out" "checkpoint_delay: 2s"
+printf 'service: {checkpoint_interval: 2s, checkpoint_delay: 50ms}\npipelines:\n  p:\n    inputs: [{type: stdin}]\n    outputs: [{type: null}]\n' >"$tmp/both.yaml"
+check interval-and-delay 0 "$bin" --check -c "$tmp/both.yaml"
+contains interval-and-delay "$tmp/err" "is deprecated and ignored: 'checkpoint_delay' is set"
+contains interval-and-delay "$tmp/out" "checkpoint_delay: 50ms"
+printf 'service: {checkpoint_delay: 0ms}\npipelines:\n  p:\n    inputs: [{type: stdin}]\n    outputs: [{type: null}]\n' >"$tmp/delay0.yaml"
+check delay-zero 2 "$bin" --check -c "$tmp/delay0.yaml"
+contains delay-zero "$tmp/err" "checkpoint_delay"
+
+# --checkpoints: what a state directory holds, or why not
+check ckpt-none 1 "$bin" --checkpoints /nonexistent
+contains ckpt-none "$tmp/err" "cannot open state directory '/nonexistent'"
+mkdir "$tmp/state"
+check ckpt-empty 0 "$bin" --checkpoints "$tmp/state"
+contains ckpt-empty "$tmp/err" "no checkpoints in"
+printf 'not a journal\n' >"$tmp/state/p.journal"
+check ckpt-corrupt 2 "$bin" --checkpoints "$tmp/state"
+contains ckpt-corrupt "$tmp/err" "corrupt checkpoint journal '$tmp/state/p.journal'"
+
 check doc 0 "$bin" --doc
 if ! diff -u "$src/docs/configuration.md" "$tmp/out" >"$tmp/diff"; then
     echo "FAIL doc: docs/configuration.md is stale; regenerate it with"
