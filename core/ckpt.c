@@ -39,7 +39,8 @@ static bool lsh_ckpt_eq(const struct lsh_hnode *n, const void *key)
 static bool lsh_ckpt_eq_id(const struct lsh_hnode *n, const void *key)
 {
     const struct lsh_ckpt_entry *e =
-        (const void *)((const char *)n - offsetof(struct lsh_ckpt_entry, by_id));
+        (const void *)((const char *)n -
+                       offsetof(struct lsh_ckpt_entry, by_id));
 
     return e->id == *(const uint64_t *)key;
 }
@@ -327,9 +328,9 @@ static int lsh_ckpt_apply(void *arg, char *rec, const char **why)
             end_len > LSH_CKPT_END_BYTES || end_len > off) {
             return LSH_EINVAL;
         }
-        if (rec[0] == 'F' && (!lsh__ckpt_num(&p, &fp_len, false) ||
-                              !lsh__ckpt_hex64(&p, &fp_hash, true) ||
-                              fp_len > UINT32_MAX)) {
+        if (rec[0] == 'F' &&
+            (!lsh__ckpt_num(&p, &fp_len, false) ||
+             !lsh__ckpt_hex64(&p, &fp_hash, true) || fp_len > UINT32_MAX)) {
             return LSH_EINVAL;
         }
         e = lsh__ckpt_by_id(ck, id);
@@ -380,8 +381,8 @@ int lsh_ckpt_replay_text(struct lsh_ckpt *ck, char *text, size_t len,
 {
     struct lsh_journal_scan scan;
 
-    return lsh_journal_scan("(journal)", text, len, ck->gen, lsh_ckpt_apply,
-                            ck, &scan, err);
+    return lsh_journal_scan("(journal)", text, len, ck->gen, lsh_ckpt_apply, ck,
+                            &scan, err);
 }
 
 /* Adds the records of what changed to the journal's next commit. */
@@ -407,8 +408,8 @@ static void lsh_ckpt_records(struct lsh_ckpt *ck)
                fingerprint, which grows with it */
             lsh_buf_addf(&rec,
                          "%c %" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64,
-                         e->dirty & LSH__CKPT_FP ? 'F' : 'O', e->id,
-                         e->offset, e->end_len, e->end_hash);
+                         e->dirty & LSH__CKPT_FP ? 'F' : 'O', e->id, e->offset,
+                         e->end_len, e->end_hash);
             if (e->dirty & LSH__CKPT_FP) {
                 lsh_buf_addf(&rec, " %" PRIu32 " %016" PRIx64, e->fp_len,
                              e->fp_hash);
@@ -581,8 +582,8 @@ int lsh_ckpt_inspect(const char *dir, const char *name, struct lsh_buf *out,
         lsh_buf_reset(err);
         rc = lsh__ckpt_load(ck, err);
         if (rc == LSH_OK) {
-            rc = lsh_journal_load(ck->jpath, ck->gen, lsh_ckpt_apply, ck,
-                                  &scan, err);
+            rc = lsh_journal_load(ck->jpath, ck->gen, lsh_ckpt_apply, ck, &scan,
+                                  err);
         }
         if (rc == LSH_OK || !scan.newer) {
             break;

@@ -82,21 +82,21 @@ struct lsh_ckpt_entry {
     uint64_t         offset;  /* every byte before it was delivered */
     uint32_t         end_len; /* hash of the end_len bytes before offset */
     uint64_t         end_hash;
-    int64_t          seen;  /* wall-clock seconds it was last followed */
-    char            *path;  /* where the file was last seen */
-    void            *owner; /* the source following it, or NULL */
+    int64_t          seen;      /* wall-clock seconds it was last followed */
+    char            *path;      /* where the file was last seen */
+    void            *owner;     /* the source following it, or NULL */
     uint8_t          dirty;     /* what changed since it was persisted */
     bool             persisted; /* on disk (snapshot or journal) */
 };
 
 struct lsh_ckpt_stats {
-    uint64_t saves;      /* journal appends */
-    uint64_t records;    /* journal records appended */
-    uint64_t snapshots;  /* compactions */
-    uint64_t bytes;      /* written, journal and snapshots */
-    uint64_t failures;   /* saves that failed */
-    uint64_t replayed;   /* journal records replayed at load */
-    bool     torn_tail;  /* the journal ended in a torn record */
+    uint64_t saves;     /* journal appends */
+    uint64_t records;   /* journal records appended */
+    uint64_t snapshots; /* compactions */
+    uint64_t bytes;     /* written, journal and snapshots */
+    uint64_t failures;  /* saves that failed */
+    uint64_t replayed;  /* journal records replayed at load */
+    bool     torn_tail; /* the journal ended in a torn record */
 };
 
 /*
@@ -205,7 +205,6 @@ void lsh_ckpt_set_notify(struct lsh_ckpt *ck, void (*fn)(void *), void *arg);
 const struct lsh_ckpt_stats *lsh_ckpt_stats(const struct lsh_ckpt *ck);
 
 size_t lsh_ckpt_count(const struct lsh_ckpt *ck);
-
 
 /* The wall clock in seconds, as entries' seen times keep it. */
 int64_t lsh_ckpt_now(void);

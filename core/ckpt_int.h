@@ -10,10 +10,10 @@
 #include "journal.h"
 
 struct lsh_ckpt {
-    char               *path;  /* the snapshot; NULL: in memory only */
-    char               *tmp;   /* where a new snapshot is written first */
+    char               *path; /* the snapshot; NULL: in memory only */
+    char               *tmp;  /* where a new snapshot is written first */
     char               *dir;
-    char               *jpath; /* the journal */
+    char               *jpath;   /* the journal */
     struct lsh_hmap     entries; /* by (dev, ino) */
     struct lsh_hmap     by_id;
     struct lsh_journal *journal;
@@ -29,9 +29,9 @@ struct lsh_ckpt {
     bool      pending;      /* something to persist */
     bool      snapshot_due; /* the next save writes a snapshot */
     uint64_t  snapshot_bytes;
-    int64_t   fail_logged; /* when a failure was last logged */
+    int64_t   fail_logged;     /* when a failure was last logged */
     void (*notify)(void *arg); /* called when pending becomes true */
-    void *notify_arg;
+    void                 *notify_arg;
     struct lsh_ckpt_stats s;
 };
 

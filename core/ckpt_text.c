@@ -81,7 +81,6 @@ static char *lsh_ckpt_unescape(const char *s)
     return lsh_buf_detach(&out, NULL);
 }
 
-
 /* Reads a decimal number, and the space after it unless it is the last. */
 bool lsh__ckpt_num(const char **p, uint64_t *out, bool last)
 {
@@ -128,7 +127,6 @@ bool lsh__ckpt_hex64(const char **p, uint64_t *out, bool last)
     return true;
 }
 
-
 /* Splits off the next line of text[*pos..len); NULL at the end. */
 static char *lsh_ckpt_next_line(char *text, size_t len, size_t *pos)
 {
@@ -146,7 +144,6 @@ static char *lsh_ckpt_next_line(char *text, size_t len, size_t *pos)
     *pos = (size_t)(nl - text) + 1;
     return start;
 }
-
 
 void lsh__ckpt_entry_text(struct lsh_buf *out, const struct lsh_ckpt_entry *e)
 {
@@ -176,7 +173,8 @@ struct lsh_ckpt_entry *lsh__ckpt_parse_entry(const char *line, int v,
     if (v == 2 && !lsh__ckpt_num(&p, &e.id, false)) {
         return NULL;
     }
-    if (!lsh__ckpt_num(&p, &e.dev, false) || !lsh__ckpt_num(&p, &e.ino, false)) {
+    if (!lsh__ckpt_num(&p, &e.dev, false) ||
+        !lsh__ckpt_num(&p, &e.ino, false)) {
         return NULL;
     }
     if (v == 2 && !lsh__ckpt_num(&p, &flags, false)) {

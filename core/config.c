@@ -243,8 +243,8 @@ static void lsh_pipelines_load(struct lsh_config *cfg, const struct lsh_node *n,
  */
 /* checkpoint_interval: the old name of checkpoint_delay. */
 static void lsh_service_deprecated(struct lsh_service_conf *s,
-                                   const struct lsh_node *svc,
-                                   struct lsh_diag *d)
+                                   const struct lsh_node   *svc,
+                                   struct lsh_diag         *d)
 {
     const struct lsh_node *iv = lsh_node_get(svc, "checkpoint_interval");
 

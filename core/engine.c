@@ -264,8 +264,7 @@ static void lsh_engine_ckpt_changed(void *arg)
     gap = LSH_MAX(delay, 20 * e->ckpt_cost / LSH_NS_PER_MS);
     wait = e->ckpt_saved + gap * LSH_NS_PER_MS - lsh_now_mono_ns();
     wait = LSH_MAX(wait, 0) / LSH_NS_PER_MS;
-    lsh_timer_start(e->loop, &e->ckpt_timer, wait, 0, lsh_engine_ckpt_timer,
-                    e);
+    lsh_timer_start(e->loop, &e->ckpt_timer, wait, 0, lsh_engine_ckpt_timer, e);
 }
 
 /*

@@ -112,8 +112,7 @@ static int lsh_journal_read(const char *path, char **text, size_t *len,
     *text = NULL;
     *len = 0;
     if (fd < 0) {
-        return errno == ENOENT ? LSH_OK
-                               : lsh_journal_fail(err, path, "read");
+        return errno == ENOENT ? LSH_OK : lsh_journal_fail(err, path, "read");
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int saved = errno;
@@ -242,8 +241,7 @@ int lsh_journal_load(const char *path, uint64_t gen, lsh_journal_apply_cb apply,
 }
 
 int lsh_journal_open(struct lsh_journal **out, const char *path, uint64_t gen,
-                     lsh_journal_apply_cb apply, void *arg,
-                     struct lsh_buf *err)
+                     lsh_journal_apply_cb apply, void *arg, struct lsh_buf *err)
 {
     struct lsh_journal     *j = lsh_calloc(1, sizeof(*j));
     struct lsh_buf          b = LSH_BUF_INIT;
@@ -343,9 +341,9 @@ int lsh_journal_commit(struct lsh_journal *j)
 int lsh_journal_reset(struct lsh_journal *j, uint64_t gen)
 {
     char header[64];
-    int  n = snprintf(header, sizeof(header), LSH_JOURNAL_MAGIC " %" PRIu64 "\n",
-                      gen);
-    int  fd;
+    int n = snprintf(header, sizeof(header), LSH_JOURNAL_MAGIC " %" PRIu64 "\n",
+                     gen);
+    int fd;
 
     lsh_buf_reset(&j->pending); /* in the snapshot now */
     fd = open(j->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);

@@ -39,17 +39,16 @@ struct lsh_journal;
  * LSH_OK, or LSH_EINVAL if the record makes no sense (the journal is then
  * corrupt).  why gets a static reason.
  */
-typedef int (*lsh_journal_apply_cb)(void *arg, char *record,
-                                    const char **why);
+typedef int (*lsh_journal_apply_cb)(void *arg, char *record, const char **why);
 
 /*
  * Opens (or creates) the journal at path for the snapshot of generation
  * gen, replaying its records through apply.  Returns LSH_OK; LSH_EINVAL if
  * it is corrupt; LSH_ERR if it cannot be read or written.  err says why.
  */
-int lsh_journal_open(struct lsh_journal **out, const char *path, uint64_t gen,
-                     lsh_journal_apply_cb apply, void *arg,
-                     struct lsh_buf *err);
+int  lsh_journal_open(struct lsh_journal **out, const char *path, uint64_t gen,
+                      lsh_journal_apply_cb apply, void *arg,
+                      struct lsh_buf *err);
 void lsh_journal_close(struct lsh_journal *j);
 
 struct lsh_journal_scan {

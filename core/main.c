@@ -87,8 +87,8 @@ static int lsh_show_checkpoints(const char *dir)
     int            status = LSH_EXIT_OK;
 
     if (d == NULL) {
-        fprintf(stderr, "logship: cannot open state directory '%s': %s\n",
-                dir, strerror(errno));
+        fprintf(stderr, "logship: cannot open state directory '%s': %s\n", dir,
+                strerror(errno));
         return LSH_EXIT_RUNTIME;
     }
     while ((de = readdir(d)) != NULL) {

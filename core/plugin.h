@@ -155,7 +155,6 @@ void lsh_input_discard(struct lsh_instance *ins, struct lsh_batch *b);
  */
 struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins);
 
-
 /* Output: room has freed up (or acks arrived); retry blocked batches. */
 void lsh_output_wake(struct lsh_instance *ins);
 

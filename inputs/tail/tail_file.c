@@ -444,7 +444,7 @@ struct in_tail_file *in_tail_file_resume(struct in_tail              *t,
             e = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino,
                              o->gz != NULL ? LSH_CKPT_GZ : 0, f->fp_len,
                              f->fp_hash, o->path, (uint64_t)start, f);
-                }
+        }
         in_tail_file_reader(f, start, o->end_len, o->end_hash);
     }
     f->ckpt = e;

@@ -94,8 +94,7 @@ static void wrap_snapshot(struct lsh_buf *text, const char *magic,
 }
 
 /* A journal of the records in data (one a line), each with its CRC. */
-static void wrap_journal(struct lsh_buf *text, const uint8_t *data,
-                         size_t size)
+static void wrap_journal(struct lsh_buf *text, const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
     const char *end = p + size;
@@ -131,8 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (mode == 4) {
         wrap_journal(&text, data, size);
     } else {
-        wrap_snapshot(&text, mode == 1 ? "logship-checkpoint 2 0\n"
-                                       : "logship-checkpoint 1\n",
+        wrap_snapshot(&text,
+                      mode == 1 ? "logship-checkpoint 2 0\n"
+                                : "logship-checkpoint 1\n",
                       data, size);
     }
     lsh_buf_cstr(&text);

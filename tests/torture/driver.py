@@ -357,13 +357,20 @@ class Torture:
         self.mock.stdout.readline()
 
     def read_slowly(self, pipe):
+        last = b'\n'
         with open(os.path.join(self.work, 'stdout.txt'), 'ab') as out:
             while True:
                 chunk = pipe.read1(4096)
                 if not chunk:
                     break
                 out.write(chunk)
+                last = chunk[-1:]
                 time.sleep(0.003)
+            if last != b'\n':
+                # killed in the middle of a record (a line longer than a
+                # pipe's atomic write): end the fragment, so that it does
+                # not fuse with the next run's first record
+                out.write(b'\n')
 
     def dlq_files(self):
         d = os.path.dirname(self.dlq_path)

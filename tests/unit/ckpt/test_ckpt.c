@@ -204,8 +204,8 @@ static void test_corrupt(void **state)
                    "1 1 2 4 3 000000000000000a 5 0 0000000000000000 0 /a\n", 1,
                    "malformed entry");
     expect_corrupt(fx, v2,
-                   "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a%zz\n", 1,
-                   "malformed entry");
+                   "1 1 2 0 3 000000000000000a 5 0 0000000000000000 0 /a%zz\n",
+                   1, "malformed entry");
     expect_corrupt(fx, v2,
                    "1 1 2 0 3 000000000000000a 5 65 0000000000000000 0 /a\n", 1,
                    "malformed entry"); /* end_len above 64 */
@@ -444,8 +444,7 @@ static void test_journal_cost(void **state)
     assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
     for (i = 0; i < 10000; i++) {
         snprintf(path, sizeof(path), "/var/log/app/%05d.log", i);
-        one = lsh_ckpt_add(ck, 1, (uint64_t)i + 1, 0, 1024, 7, path, 0,
-                           &owner);
+        one = lsh_ckpt_add(ck, 1, (uint64_t)i + 1, 0, 1024, 7, path, 0, &owner);
     }
     assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
     assert_int_equal(lsh_ckpt_compact(ck), LSH_OK);
