@@ -419,39 +419,6 @@ int lsh__ckpt_load(struct lsh_ckpt *ck, struct lsh_buf *err)
     return rc;
 }
 
-static int lsh_write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0) {
-            return LSH_ERR;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return LSH_OK;
-}
-
-/* Makes the rename durable: fsync of the directory that holds it. */
-static int lsh_ckpt_sync_dir(struct lsh_ckpt *ck)
-{
-    int dfd = open(ck->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (dfd < 0) {
-        return LSH_ERR;
-    }
-    rc = fsync(dfd);
-    if (close(dfd) != 0 || rc != 0) {
-        return LSH_ERR;
-    }
-    return LSH_OK;
-}
-
 int lsh__ckpt_write_snapshot(struct lsh_ckpt *ck, uint64_t gen,
                              const char **what)
 {
@@ -478,7 +445,7 @@ int lsh__ckpt_write_snapshot(struct lsh_ckpt *ck, uint64_t gen,
         *what = "rename";
         goto out;
     }
-    if (lsh_ckpt_sync_dir(ck) != LSH_OK) {
+    if (lsh_fsync_dir(ck->dir) != LSH_OK) {
         *what = "fsync of the directory";
         goto out;
     }

@@ -49,38 +49,6 @@ static int lsh_journal_corrupt(struct lsh_buf *err, const char *path,
     return LSH_EINVAL;
 }
 
-static int lsh_write_full(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0) {
-            return LSH_ERR;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return LSH_OK;
-}
-
-static int lsh_sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0) {
-        return LSH_ERR;
-    }
-    rc = fsync(fd);
-    if (close(fd) != 0 || rc != 0) {
-        return LSH_ERR;
-    }
-    return LSH_OK;
-}
-
 /* Splits "<record> <crc>"; returns the record's length, or -1 if bad. */
 static ssize_t lsh_journal_check(const char *line, size_t len)
 {
@@ -316,7 +284,7 @@ int lsh_journal_commit(struct lsh_journal *j)
         return LSH_OK;
     }
     if (j->fd >= 0 &&
-        lsh_write_full(j->fd, j->pending.ptr, j->pending.len) == LSH_OK &&
+        lsh_write_all(j->fd, j->pending.ptr, j->pending.len) == LSH_OK &&
         fdatasync(j->fd) == 0) {
         j->bytes += j->pending.len;
         lsh_buf_reset(&j->pending);
@@ -351,11 +319,11 @@ int lsh_journal_reset(struct lsh_journal *j, uint64_t gen)
     if (fd < 0) {
         return LSH_ERR;
     }
-    if (lsh_write_full(fd, header, (size_t)n) != LSH_OK || fsync(fd) != 0) {
+    if (lsh_write_all(fd, header, (size_t)n) != LSH_OK || fsync(fd) != 0) {
         close(fd);
         return LSH_ERR;
     }
-    if (rename(j->tmp, j->path) != 0 || lsh_sync_dir(j->dir) != LSH_OK) {
+    if (rename(j->tmp, j->path) != 0 || lsh_fsync_dir(j->dir) != LSH_OK) {
         close(fd);
         return LSH_ERR;
     }

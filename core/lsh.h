@@ -40,6 +40,12 @@ static inline struct lsh_str lsh_str_make(const char *p, size_t n)
 bool lsh_str_eq(struct lsh_str a, struct lsh_str b);
 bool lsh_str_eqz(struct lsh_str a, const char *z);
 
+/* write(2) until all n bytes are written; LSH_OK or LSH_ERR (errno). */
+int lsh_write_all(int fd, const void *p, size_t n);
+
+/* Makes a rename or create in dir durable (fsync of the directory). */
+int lsh_fsync_dir(const char *dir);
+
 /* CRC-32 (IEEE), continuing from crc (0 to start). */
 uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n);
 

@@ -1,8 +1,11 @@
 /*
  * Small helpers declared in lsh.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -49,4 +52,38 @@ uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n)
         n -= piece;
     }
     return crc;
+}
+
+int lsh_write_all(int fd, const void *p, size_t n)
+{
+    const char *s = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0) {
+            return LSH_ERR;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return LSH_OK;
+}
+
+int lsh_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0) {
+        return LSH_ERR;
+    }
+    rc = fsync(fd);
+    if (close(fd) != 0 || rc != 0) {
+        return LSH_ERR;
+    }
+    return LSH_OK;
 }
