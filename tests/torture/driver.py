@@ -503,6 +503,8 @@ class Torture:
         os.rename(src, dst)
         for path in [p for p in self.inst_of if p.startswith(src + '/')]:
             self.inst_of[dst + path[len(src):]] = self.inst_of.pop(path)
+            # a copytruncate copy is found beside its file: not once away
+            self.log({'ev': 'away', 'inst': self.inst_of[dst + path[len(src):]]})
         if self.proc is not None:
             # its files are closed after rotate_wait: once back, they may
             # be read again from their start

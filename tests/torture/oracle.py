@@ -20,6 +20,9 @@ JOURNAL is what the driver did, one JSON object per line, in time order:
                                                done, normal limits) or not
   {"t": s, "ev": "fault", "kind": str}         a process fault (dup bound)
   {"t": s, "ev": "reread", "inst": I}          I may be read again whole
+  {"t": s, "ev": "away", "inst": I}            I's directory moved away: if
+                                               I is a copy logship had no
+                                               time to find, a destroy
 GOT holds the bodies that arrived in Kafka, one per line; --dlq the values
 written to the dead-letter file (they arrived too, elsewhere); --stdout what
 a second output, stdout, wrote: every required line must be there as well.
@@ -103,6 +106,14 @@ def main():
     partial = {}                              # instance -> its open last line
     closed_partial = {}                       # token -> when its file went
 
+    copies = set()
+
+    def seen(inst, t):
+        """A running logship had W_seen to note inst since its creation."""
+        c = created.get(inst, t)
+        return any(healthy(running, s, s + W_seen)
+                   for s in window_starts(running, c, t - W_seen))
+
     def drop(inst, t, unlinked=False):
         for tok in content.pop(inst, []):
             holders[tok].discard(inst)
@@ -130,6 +141,8 @@ def main():
                 holders[tok].add(e['dst'])
                 destroyed.pop(tok, None)
             content[e['dst']] = list(content[e['src']])
+            created[e['dst']] = t
+            copies.add(e['dst'])
             if e['src'] in partial:
                 partial[e['dst']] = partial[e['src']]
         elif ev == 'clear':
@@ -140,9 +153,13 @@ def main():
             # logship follows a renamed file by its inode only if it saw
             # the file (and noted it in the checkpoint): was running for W
             # between its creation and now, broker or not
-            c = created.get(e.get('seen_as', e['inst']), t)
-            if not any(healthy(running, s, s + W_seen)
-                       for s in window_starts(running, c, t - W_seen)):
+            if not seen(e.get('seen_as', e['inst']), t):
+                drop(e['inst'], t, unlinked=True)
+        elif ev == 'away':
+            # copytruncate's copy is looked for beside its file when logship
+            # notices the truncation; a running logship notices it within
+            # W_seen: a copy moved away before that is not found
+            if e['inst'] in copies and not seen(e['inst'], t):
                 drop(e['inst'], t, unlinked=True)
         elif ev == 'health':
             health.append((t, e['ok']))
