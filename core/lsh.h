@@ -46,6 +46,17 @@ int lsh_write_all(int fd, const void *p, size_t n);
 /* Makes a rename or create in dir durable (fsync of the directory). */
 int lsh_fsync_dir(const char *dir);
 
+/*
+ * Descriptors kept free for what is not a followed file: the outputs'
+ * sockets (librdkafka connects on demand, and again after an outage), the
+ * checkpoint files, the HTTP server.  An eighth of the open files limit,
+ * at least 16 and at most 512.  lsh_fd_reserved(fd) is true when fd, the
+ * lowest free descriptor just returned by open(), leaves fewer free than
+ * that: every descriptor below it is in use.
+ */
+int  lsh_fd_reserve(void);
+bool lsh_fd_reserved(int fd);
+
 /* CRC-32 (IEEE), continuing from crc (0 to start). */
 uint32_t lsh_crc32(uint32_t crc, const void *p, size_t n);
 

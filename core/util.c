@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +72,28 @@ int lsh_write_all(int fd, const void *p, size_t n)
         n -= (size_t)w;
     }
     return LSH_OK;
+}
+
+static rlim_t lsh_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+        return 1 << 20;
+    }
+    return rl.rlim_cur;
+}
+
+int lsh_fd_reserve(void)
+{
+    rlim_t r = lsh_fd_limit() / 8;
+
+    return (int)LSH_MIN(LSH_MAX(r, 16), 512);
+}
+
+bool lsh_fd_reserved(int fd)
+{
+    return (rlim_t)fd + (rlim_t)lsh_fd_reserve() >= lsh_fd_limit();
 }
 
 int lsh_fsync_dir(const char *dir)

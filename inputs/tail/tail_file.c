@@ -308,7 +308,10 @@ static void in_tail_rotate_timer(struct lsh_timer *tm);
 /*
  * Opens a file to follow.  O_NOATIME: reading a file just written would
  * otherwise update its access time (relatime) on every read, a journal
- * write per cycle; the kernel allows it to the owner and to root.
+ * write per cycle; the kernel allows it to the owner and to root.  A file
+ * never takes the descriptors kept for the outputs (lsh_fd_reserved):
+ * that fails as EMFILE and is tried again like it, since a producer that
+ * cannot open a socket would hold every line back for good.
  */
 int in_tail_open(const char *path)
 {
@@ -316,6 +319,11 @@ int in_tail_open(const char *path)
 
     if (fd < 0 && errno == EPERM) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd >= 0 && lsh_fd_reserved(fd)) {
+        close(fd);
+        errno = EMFILE;
+        return -1;
     }
     return fd;
 }

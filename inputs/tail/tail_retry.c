@@ -67,7 +67,8 @@ static const char *in_tail_retry_fix(int err)
     switch (err) {
     case EMFILE:
         return "raise the open files limit: LimitNOFILE= in the systemd "
-               "unit, or ulimit -n";
+               "unit, or ulimit -n; files never take the last eighth of it "
+               "(16 to 512), kept for the outputs";
     case ENFILE:
         return "the system's file table is full: raise fs.file-max";
     case ENOSPC:

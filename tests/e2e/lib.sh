@@ -24,6 +24,8 @@ fail() {
 diagnose() {
     echo "=== $test_name failed; work dir $work ===" >&2
     if [ -f "$work/logship.err" ]; then
+        echo "--- logship stderr (first 20 lines) ---" >&2
+        head -n 20 "$work/logship.err" >&2
         echo "--- logship stderr (last 60 lines) ---" >&2
         tail -n 60 "$work/logship.err" >&2
     fi
@@ -31,9 +33,14 @@ diagnose() {
 }
 
 private_port=
+helper_pids= # background helpers of a test, killed at its end
 
 cleanup() {
     local rc=$?
+    local pid
+    for pid in $helper_pids; do
+        kill "$pid" 2>/dev/null || true
+    done
     if [ -n "$lsh_pid" ] && kill -0 "$lsh_pid" 2>/dev/null; then
         kill -KILL "$lsh_pid" 2>/dev/null || true
     fi
