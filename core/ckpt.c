@@ -104,6 +104,9 @@ void lsh_ckpt_set_notify(struct lsh_ckpt *ck, void (*fn)(void *), void *arg)
 static void lsh_ckpt_changed(struct lsh_ckpt *ck)
 {
     if (!ck->pending) {
+        if (!ck->snapshot_due) {
+            ck->pending_since = lsh_now_mono_ns();
+        }
         ck->pending = true;
         if (ck->notify != NULL) {
             ck->notify(ck->notify_arg);
@@ -232,6 +235,11 @@ const struct lsh_ckpt_stats *lsh_ckpt_stats(const struct lsh_ckpt *ck)
 bool lsh_ckpt_pending(const struct lsh_ckpt *ck)
 {
     return ck->pending || ck->snapshot_due;
+}
+
+int64_t lsh_ckpt_pending_since(const struct lsh_ckpt *ck)
+{
+    return lsh_ckpt_pending(ck) ? ck->pending_since : 0;
 }
 
 const char *lsh_ckpt_path(const struct lsh_ckpt *ck)

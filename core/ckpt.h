@@ -196,6 +196,9 @@ int lsh_ckpt_compact(struct lsh_ckpt *ck);
 /* True if something changed that is not persisted yet. */
 bool lsh_ckpt_pending(const struct lsh_ckpt *ck);
 
+/* Since when (monotonic ns) that is so; 0 when nothing is pending. */
+int64_t lsh_ckpt_pending_since(const struct lsh_ckpt *ck);
+
 /*
  * fn(arg) is called each time the store goes from nothing to persist to
  * something to persist: the owner schedules a save (checkpoint_delay).

@@ -30,6 +30,7 @@ struct lsh_ckpt {
     bool      snapshot_due; /* the next save writes a snapshot */
     uint64_t  snapshot_bytes;
     int64_t   fail_logged;     /* when a failure was last logged */
+    int64_t   pending_since;   /* monotonic ns something became pending */
     void (*notify)(void *arg); /* called when pending becomes true */
     void                 *notify_arg;
     struct lsh_ckpt_stats s;

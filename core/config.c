@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 
@@ -70,6 +71,14 @@ const struct lsh_option lsh_service_options[] = {
      .help = "How long the checkpoint of a file that is not visible (its "
              "directory moved away, a volume not mounted yet) is kept, so "
              "that the file resumes at its offset when it comes back."},
+    {.name = "http",
+     .type = LSH_OPT_SUB,
+     .offset = offsetof(struct lsh_service_conf, http),
+     .sub = lsh_http_options,
+     .sub_size = sizeof(struct lsh_http_conf),
+     .help = "{listen, ready_max_paused, max_connections, timeout}: the "
+             "HTTP API (/metrics, /health, /ready, /api/v1/pipelines); off "
+             "unless listen is set. See docs/operations.md."},
     {.name = NULL},
 };
 
@@ -265,6 +274,25 @@ static void lsh_service_deprecated(struct lsh_service_conf *s,
                   (long long)s->checkpoint_delay_ms);
 }
 
+/* service.http.listen: an address to bind, checked before anything runs */
+static void lsh_service_http(const struct lsh_service_conf *s,
+                             const struct lsh_node *svc, struct lsh_diag *d)
+{
+    const struct lsh_node *n =
+        lsh_node_get(lsh_node_get(svc, "http"), "listen");
+    struct sockaddr_storage ss;
+    socklen_t               len;
+    struct lsh_buf          err = LSH_BUF_INIT;
+
+    if (s->http == NULL || s->http->listen == NULL || n == NULL) {
+        return;
+    }
+    if (lsh_http_parse_listen(s->http->listen, &ss, &len, &err) != LSH_OK) {
+        lsh_diag_error(d, &n->mark, "'listen': %s", lsh_buf_cstr(&err));
+    }
+    lsh_buf_release(&err);
+}
+
 static struct lsh_config *lsh_config_build(struct lsh_doc  *doc,
                                            struct lsh_diag *d, size_t errors0)
 {
@@ -292,6 +320,7 @@ static struct lsh_config *lsh_config_build(struct lsh_doc  *doc,
     lsh_opt_parse(lsh_service_options, lsh_node_get(root, "service"), NULL,
                   &cfg->service, d);
     lsh_service_deprecated(&cfg->service, lsh_node_get(root, "service"), d);
+    lsh_service_http(&cfg->service, lsh_node_get(root, "service"), d);
     lsh_diag_ctx(d, "%s", "");
     pipes = lsh_node_get(root, "pipelines");
     if (pipes == NULL) {

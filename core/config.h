@@ -10,6 +10,8 @@
 #include "node.h"
 #include "plugin.h"
 
+struct lsh_http_conf;
+
 struct lsh_service_conf {
     char   *state_dir;
     int     log_level;
@@ -18,6 +20,7 @@ struct lsh_service_conf {
     int64_t checkpoint_delay_ms;
     int64_t checkpoint_interval_ms; /* deprecated: checkpoint_delay */
     int64_t checkpoint_retention_ms;
+    struct lsh_http_conf *http; /* NULL when absent */
 };
 
 struct lsh_stage_conf {

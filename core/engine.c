@@ -16,55 +16,11 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "engine_int.h"
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 #include "ticket.h"
-
-struct lsh_pool_batch {
-    struct lsh_batch       b; /* first: a batch pointer is a pool entry */
-    struct lsh_pool_batch *next;
-};
-
-struct lsh_pipeline {
-    struct lsh_engine   *engine;
-    const char          *name;
-    struct lsh_instance *stages[3]; /* by enum lsh_plugin_kind */
-    size_t               nstages[3];
-    struct lsh_ckpt     *ckpt;     /* NULL if no input checkpoints */
-    struct lsh_batch    *held;     /* batch an output could not take */
-    size_t               held_out; /* output to continue with */
-    size_t               held_pos; /* record to continue from */
-    struct lsh_task      resume;
-    /* an output failed (flush() returned LSH_ERR): tried again later */
-    struct lsh_timer retry;
-    int64_t          retry_ms; /* the next backoff */
-    uint64_t         failures; /* failed flushes in a row */
-    int64_t          told;     /* monotonic ns of the last log of it */
-};
-
-struct lsh_engine {
-    const struct lsh_config *cfg;
-    struct lsh_loop         *loop;
-    struct lsh_pipeline     *pipelines;
-    size_t                   npipelines;
-    struct lsh_pool_batch   *pool;
-    bool                     started;
-    bool                     stopping;
-    bool                     forced;
-    bool                     input_end; /* stopping: every input finished */
-    struct lsh_timer         deadline;
-    struct lsh_timer         progress; /* while draining without a limit */
-    struct lsh_task          drain_check;
-    struct lsh_timer         ckpt_timer; /* a save is due */
-    int64_t                  ckpt_saved; /* monotonic ns the last save began */
-    int64_t                  ckpt_cost;  /* ns the last save took */
-    struct lsh_timer         ckpt_prune;
-    int                      lock_fd;
-};
-
-#define lsh_inputs(p)  ((p)->stages[LSH_PLUGIN_INPUT])
-#define lsh_filters(p) ((p)->stages[LSH_PLUGIN_FILTER])
-#define lsh_outputs(p) ((p)->stages[LSH_PLUGIN_OUTPUT])
 
 static void lsh_engine_collect_task(struct lsh_task *t);
 static void lsh_pipeline_resume_task(struct lsh_task *t);
@@ -371,6 +327,15 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
         lsh_timer_start(e->loop, &e->ckpt_prune, 0, 60000,
                         lsh_engine_prune_checkpoints, e);
     }
+    if (e->cfg->service.http != NULL && e->cfg->service.http->listen != NULL) {
+        struct lsh_http_api api = {e, lsh_engine_metrics, lsh_engine_pipelines,
+                                   lsh_engine_ready};
+
+        e->http = lsh_http_start(e->loop, e->cfg->service.http, &api);
+        if (e->http == NULL) {
+            return LSH_ERR;
+        }
+    }
     return LSH_OK;
 }
 
@@ -466,13 +431,27 @@ static int lsh_pipeline_failed(struct lsh_pipeline *p, struct lsh_instance *out)
     return LSH_EAGAIN;
 }
 
+/* The inputs of p are held (a batch waits for an output) from now. */
+static int lsh_pipeline_pause(struct lsh_pipeline *p)
+{
+    if (p->paused_since == 0) {
+        p->paused_since = lsh_now_mono_ns();
+    }
+    return LSH_EAGAIN;
+}
+
+int64_t lsh_pipeline_paused_ns(const struct lsh_pipeline *p, int64_t now)
+{
+    return p->paused_since != 0 ? now - p->paused_since : 0;
+}
+
 static int lsh_pipeline_push(struct lsh_pipeline *p)
 {
     struct lsh_batch *b = p->held;
     int               rc;
 
     if (p->retry.active) {
-        return LSH_EAGAIN; /* an output failed: wait for its backoff */
+        return lsh_pipeline_pause(p); /* an output failed: its backoff */
     }
     while (p->held_out < p->nstages[LSH_PLUGIN_OUTPUT]) {
         struct lsh_instance *out = &lsh_outputs(p)[p->held_out];
@@ -482,10 +461,13 @@ static int lsh_pipeline_push(struct lsh_pipeline *p)
         assert(p->held_pos <= b->n);
         out->records += p->held_pos - before;
         if (rc == LSH_EAGAIN) {
-            return LSH_EAGAIN;
+            return lsh_pipeline_pause(p);
         }
         if (rc != LSH_OK) {
-            return lsh_pipeline_failed(p, out);
+            lsh_ins_fault(out, "output failed (%llu times in a row)",
+                          (unsigned long long)p->failures + 1);
+            lsh_pipeline_failed(p, out);
+            return lsh_pipeline_pause(p);
         }
         if (p->failures > 0) {
             lsh_ins_info(out, "output works again after %llu failures",
@@ -498,6 +480,10 @@ static int lsh_pipeline_push(struct lsh_pipeline *p)
     }
     lsh_ticket_ack(b->ticket); /* the engine's own hold */
     p->held = NULL;
+    if (p->paused_since != 0) {
+        p->paused_ns += lsh_now_mono_ns() - p->paused_since;
+        p->paused_since = 0;
+    }
     lsh_engine_recycle(p->engine, b);
     return LSH_OK;
 }
@@ -509,12 +495,17 @@ int lsh_input_emit(struct lsh_instance *ins, struct lsh_batch *b)
 
     assert(p->held == NULL);
     ins->records += b->n;
+    for (i = 0; i < b->n; i++) {
+        ins->bytes += b->recs[i].body.len;
+    }
     for (i = 0; i < p->nstages[LSH_PLUGIN_FILTER]; i++) {
         struct lsh_instance *f = &lsh_filters(p)[i];
+        size_t               dropped = b->ndropped;
 
         if (f->plugin->process(f, b) != LSH_OK) {
             lsh_ins_warn(f, "filter failed; batch passed on unchanged");
         }
+        f->dropped += b->ndropped - dropped;
         f->records += b->n - b->ndropped;
     }
     p->held = b;
@@ -783,6 +774,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
     if (e == NULL) {
         return;
     }
+    lsh_http_stop(e->http);
     lsh_timer_stop(e->loop, &e->ckpt_timer);
     lsh_timer_stop(e->loop, &e->ckpt_prune);
     lsh_timer_stop(e->loop, &e->deadline);

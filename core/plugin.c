@@ -3,6 +3,8 @@
  */
 #include "plugin.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,4 +66,14 @@ struct lsh_str lsh_host(void)
         lsh_host_set(NULL);
     }
     return lsh_str_make(lsh_host_buf, lsh_host_len);
+}
+
+void lsh_ins_fault(struct lsh_instance *ins, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ins->last_error, sizeof(ins->last_error), fmt, ap);
+    va_end(ap);
+    ins->last_error_ns = lsh_now_real_ns();
 }

@@ -468,4 +468,6 @@ const struct lsh_plugin in_tail_plugin = {
     .collect = in_tail_collect,
     .stop = in_tail_stop,
     .exit = in_tail_exit,
+    .metrics = in_tail_metrics,
+    .status = in_tail_status,
 };

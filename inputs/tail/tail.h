@@ -187,6 +187,12 @@ struct in_tail {
     struct in_tail_counters    c;
 };
 
+/* tail_metrics.c */
+struct lsh_metrics;
+void in_tail_metrics(struct lsh_instance *ins, struct lsh_metrics *m,
+                     const char *const *labels);
+void in_tail_status(struct lsh_instance *ins, struct lsh_buf *json);
+
 /* tail_glob.c */
 int  in_tail_glob_compile(struct in_tail_glob *g, const char *pattern,
                           const char **err);

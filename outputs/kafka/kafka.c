@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "kafka.h"
 #include "mem.h"
+#include "metrics.h"
 #include "ticket.h"
 
 static const char *const out_kafka_formats[] = {"json", "raw", "template",
@@ -771,6 +773,77 @@ static size_t out_kafka_pending(struct lsh_instance *ins)
     return ctx != NULL ? ctx->inflight : 0;
 }
 
+static void out_kafka_counts(struct lsh_instance      *ins,
+                             struct lsh_output_counts *c)
+{
+    const struct out_kafka *ctx = ins->ctx;
+
+    c->delivered = ctx->s.delivered;
+    c->failures = ctx->s.failed;
+    c->redelivered = ctx->s.retried;
+    c->dead = ctx->s.dead;
+    c->skipped = ctx->s.skipped;
+    c->inflight = ctx->inflight;
+    c->inflight_bytes = ctx->inflight_bytes;
+}
+
+/* librdkafka's statistics, as of its last report (statistics_interval). */
+static void out_kafka_metrics(struct lsh_instance *ins, struct lsh_metrics *m,
+                              const char *const *l)
+{
+    const struct out_kafka         *ctx = ins->ctx;
+    const struct out_kafka_metrics *k = &ctx->m;
+
+    lsh_metric_u64(m, LSH_M_KAFKA_RESTARTS, l, ctx->s.restarts);
+    if (k->updates == 0) {
+        return;
+    }
+    lsh_metric(m, LSH_M_KAFKA_QUEUE_MESSAGES, l, (double)k->queue_msgs);
+    lsh_metric(m, LSH_M_KAFKA_QUEUE_BYTES, l, (double)k->queue_bytes);
+    lsh_metric(m, LSH_M_KAFKA_BROKERS_UP, l, (double)k->brokers_up);
+    lsh_metric(m, LSH_M_KAFKA_RTT_AVG, l, (double)k->rtt_avg_us / 1e6);
+    lsh_metric(m, LSH_M_KAFKA_RTT_P99, l, (double)k->rtt_p99_us / 1e6);
+    lsh_metric(m, LSH_M_KAFKA_BATCH_BYTES, l, (double)k->batch_size_avg);
+    lsh_metric(m, LSH_M_KAFKA_BATCH_MESSAGES, l, (double)k->batch_cnt_avg);
+    lsh_metric(m, LSH_M_KAFKA_TX_ERRORS, l, (double)k->tx_errors);
+    lsh_metric(m, LSH_M_KAFKA_TX_RETRIES, l, (double)k->tx_retries);
+}
+
+/*
+ * Ready once a broker answered (metadata came, a record was acked, or the
+ * statistics saw a broker up), until librdkafka says all brokers are down
+ * and nothing since says otherwise.
+ */
+static bool out_kafka_ready(struct lsh_instance *ins, struct lsh_buf *why)
+{
+    struct out_kafka *ctx = ins->ctx;
+
+    if (!ctx->reached && ctx->rk != NULL &&
+        rd_kafka_controllerid(ctx->rk, 0) >= 0) {
+        ctx->reached = true;
+    }
+    if (!ctx->reached) {
+        lsh_buf_adds(why, "has not reached its brokers yet");
+        return false;
+    }
+    if (ctx->all_down) {
+        lsh_buf_adds(why, "all its brokers are down");
+        return false;
+    }
+    return true;
+}
+
+static void out_kafka_status(struct lsh_instance *ins, struct lsh_buf *json)
+{
+    const struct out_kafka *ctx = ins->ctx;
+
+    lsh_buf_addf(json,
+                 ",\"brokers_up\":%" PRId64 ",\"producer_restarts\":%" PRIu64
+                 ",\"fallbacks\":%" PRIu64,
+                 ctx->m.updates > 0 ? ctx->m.brokers_up : -1, ctx->s.restarts,
+                 ctx->s.fallbacks);
+}
+
 static void out_kafka_stop(struct lsh_instance *ins)
 {
     struct out_kafka *ctx = ins->ctx;
@@ -854,4 +927,8 @@ const struct lsh_plugin out_kafka_plugin = {
     .pending = out_kafka_pending,
     .stop = out_kafka_stop,
     .exit = out_kafka_exit,
+    .counts = out_kafka_counts,
+    .metrics = out_kafka_metrics,
+    .status = out_kafka_status,
+    .ready = out_kafka_ready,
 };

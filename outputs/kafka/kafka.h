@@ -186,6 +186,8 @@ struct out_kafka {
     int64_t          recreate_since; /* monotonic ns */
     bool             drain_told;
     int64_t          told_permanent; /* monotonic ns, rate limit */
+    bool             reached;        /* a broker answered, ever */
+    bool             all_down;       /* since the last sign of life */
     struct out_kafka_stats   s;
     struct out_kafka_metrics m;
 };

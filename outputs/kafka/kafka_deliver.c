@@ -361,6 +361,8 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
     msg.vlen = m->len;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ctx->s.delivered++;
+        ctx->reached = true;
+        ctx->all_down = false;
         out_kafka_resolved(ctx, out_kafka_cost(&msg));
         lsh_ticket_ack(t);
         if (r != NULL) {
@@ -379,6 +381,8 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
         return;
     }
     ctx->s.failed++;
+    lsh_ins_fault(ctx->ins, "delivery to '%s' failed: %s",
+                  rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
     if (r == NULL) {
         /* to produce again as it was asked: partition as configured */
         msg.topic = rd_kafka_topic_name(m->rkt);
@@ -419,6 +423,9 @@ static void out_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
               : level <= 6 ? LSH_LOG_INFO
                            : LSH_LOG_DEBUG;
 
+    if (our <= LSH_LOG_WARN) {
+        lsh_ins_fault(ctx->ins, "librdkafka %s: %s", fac, buf);
+    }
     lsh_log(our, ctx->ins->name, "librdkafka %s: %s", fac, buf);
 }
 
@@ -434,9 +441,14 @@ static void out_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
                       "fatal producer error: %s; replacing the producer and "
                       "producing what was in flight again",
                       fatal);
+        lsh_ins_fault(ctx->ins, "fatal producer error: %s", fatal);
         ctx->fatal = true;
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        ctx->all_down = true;
+    }
+    lsh_ins_fault(ctx->ins, "%s: %s", rd_kafka_err2name(err), reason);
     lsh_ins_warn(ctx->ins, "%s: %s", rd_kafka_err2name(err), reason);
 }
 
@@ -447,6 +459,10 @@ static int out_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len,
 
     (void)rk;
     out_kafka_stats_parse(&ctx->m, json, len);
+    if (ctx->m.brokers_up > 0) {
+        ctx->reached = true;
+        ctx->all_down = false;
+    }
     return 0; /* librdkafka frees json */
 }
 

@@ -42,6 +42,14 @@ static void out_null_exit(struct lsh_instance *ins)
     }
 }
 
+static void out_null_counts(struct lsh_instance      *ins,
+                            struct lsh_output_counts *c)
+{
+    const struct out_null *n = ins->ctx;
+
+    c->delivered = n->records;
+}
+
 const struct lsh_plugin out_null_plugin = {
     .name = "null",
     .description = "Discards every record (benchmarks, tests).",
@@ -51,4 +59,5 @@ const struct lsh_plugin out_null_plugin = {
     .init = out_null_init,
     .flush = out_null_flush,
     .exit = out_null_exit,
+    .counts = out_null_counts,
 };

@@ -36,6 +36,9 @@ struct out_stdout {
     struct lsh_io        io;   /* waiting for writability */
     struct lsh_timer     retry;
     uint64_t             waits; /* times stdout was full */
+    uint64_t             kept;  /* records in buf */
+    uint64_t             delivered;
+    uint64_t             failures;
 };
 
 static const char *const out_stdout_formats[] = {"json", "raw", NULL};
@@ -104,6 +107,8 @@ static int out_stdout_drain(struct out_stdout *ctx)
             return out_stdout_wait(ctx);
         }
         if (w < 0) {
+            ctx->failures++;
+            lsh_ins_fault(ctx->ins, "write to stdout: %s", strerror(errno));
             return lsh_ins_error(ctx->ins, "write to stdout: %s",
                                  strerror(errno));
         }
@@ -111,6 +116,8 @@ static int out_stdout_drain(struct out_stdout *ctx)
     }
     lsh_buf_reset(&ctx->buf);
     ctx->sent = 0;
+    ctx->delivered += ctx->kept;
+    ctx->kept = 0;
     return LSH_OK;
 }
 
@@ -136,6 +143,7 @@ static int out_stdout_flush(struct lsh_instance *ins, const struct lsh_batch *b,
                 lsh_json_record(&ctx->buf, b, r, host);
             }
             lsh_buf_addc(&ctx->buf, '\n');
+            ctx->kept++;
         }
         /* taken into our buffer; the batch stays held until written */
         *pos = b->n;
@@ -169,6 +177,17 @@ static void out_stdout_exit(struct lsh_instance *ins)
     ins->ctx = NULL;
 }
 
+static void out_stdout_counts(struct lsh_instance      *ins,
+                              struct lsh_output_counts *c)
+{
+    const struct out_stdout *ctx = ins->ctx;
+
+    c->delivered = ctx->delivered;
+    c->failures = ctx->failures;
+    c->inflight = ctx->kept;
+    c->inflight_bytes = ctx->buf.len - ctx->sent;
+}
+
 const struct lsh_plugin out_stdout_plugin = {
     .name = "stdout",
     .description = "Writes records to standard output, one per line.",
@@ -178,4 +197,5 @@ const struct lsh_plugin out_stdout_plugin = {
     .init = out_stdout_init,
     .flush = out_stdout_flush,
     .exit = out_stdout_exit,
+    .counts = out_stdout_counts,
 };

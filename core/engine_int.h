@@ -1,0 +1,75 @@
+/*
+ * The engine's insides, shared by engine.c (running the pipelines) and
+ * engine_report.c (what the HTTP API shows of them).
+ */
+#ifndef LSH_ENGINE_INT_H
+#define LSH_ENGINE_INT_H
+
+#include "config.h"
+#include "engine.h"
+#include "loop.h"
+#include "plugin.h"
+
+struct lsh_http;
+
+struct lsh_pool_batch {
+    struct lsh_batch       b; /* first: a batch pointer is a pool entry */
+    struct lsh_pool_batch *next;
+};
+
+struct lsh_pipeline {
+    struct lsh_engine   *engine;
+    const char          *name;
+    struct lsh_instance *stages[3]; /* by enum lsh_plugin_kind */
+    size_t               nstages[3];
+    struct lsh_ckpt     *ckpt;     /* NULL if no input checkpoints */
+    struct lsh_batch    *held;     /* batch an output could not take */
+    size_t               held_out; /* output to continue with */
+    size_t               held_pos; /* record to continue from */
+    struct lsh_task      resume;
+    /* an output failed (flush() returned LSH_ERR): tried again later */
+    struct lsh_timer retry;
+    int64_t          retry_ms; /* the next backoff */
+    uint64_t         failures; /* failed flushes in a row */
+    int64_t          told;     /* monotonic ns of the last log of it */
+    /* back-pressure: the inputs are held while a batch is */
+    int64_t paused_since; /* monotonic ns; 0 while not paused */
+    int64_t paused_ns;    /* in all, before paused_since */
+};
+
+struct lsh_engine {
+    const struct lsh_config *cfg;
+    struct lsh_loop         *loop;
+    struct lsh_pipeline     *pipelines;
+    size_t                   npipelines;
+    struct lsh_pool_batch   *pool;
+    bool                     started;
+    bool                     stopping;
+    bool                     forced;
+    bool                     input_end; /* stopping: every input finished */
+    struct lsh_timer         deadline;
+    struct lsh_timer         progress; /* while draining without a limit */
+    struct lsh_task          drain_check;
+    struct lsh_timer         ckpt_timer; /* a save is due */
+    int64_t                  ckpt_saved; /* monotonic ns the last save began */
+    int64_t                  ckpt_cost;  /* ns the last save took */
+    struct lsh_timer         ckpt_prune;
+    int                      lock_fd;
+    struct lsh_http         *http;       /* NULL unless service.http.listen */
+    int64_t                  started_ns; /* wall clock */
+    uint64_t                 reloads;
+    uint64_t                 reload_failures;
+    uint64_t                 turns; /* of the event loop, for /health */
+};
+
+#define lsh_inputs(p)  ((p)->stages[LSH_PLUGIN_INPUT])
+#define lsh_filters(p) ((p)->stages[LSH_PLUGIN_FILTER])
+#define lsh_outputs(p) ((p)->stages[LSH_PLUGIN_OUTPUT])
+
+/* engine_report.c: the HTTP API's views (see http.h) */
+void    lsh_engine_metrics(void *engine, struct lsh_buf *out);
+void    lsh_engine_pipelines(void *engine, struct lsh_buf *out);
+bool    lsh_engine_ready(void *engine, struct lsh_buf *why);
+int64_t lsh_pipeline_paused_ns(const struct lsh_pipeline *p, int64_t now);
+
+#endif
