@@ -288,7 +288,8 @@ static void lsh_service_http(const struct lsh_service_conf *s,
         return;
     }
     if (lsh_http_parse_listen(s->http->listen, &ss, &len, &err) != LSH_OK) {
-        lsh_diag_error(d, &n->mark, "'listen': %s", lsh_buf_cstr(&err));
+        lsh_diag_error(d, &n->mark, "option 'http.listen': %s",
+                       lsh_buf_cstr(&err));
     }
     lsh_buf_release(&err);
 }

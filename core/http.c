@@ -324,9 +324,8 @@ static struct lsh_http *lsh_http_create(const struct lsh_http_conf    *c,
         (unsigned)c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)LSH_HTTP_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(c->timeout_ms / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)LSH_HTTP_MAX_HEADERS, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, ss != NULL ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, ss,
-        MHD_OPTION_END);
+        (size_t)LSH_HTTP_MAX_HEADERS,
+        ss != NULL ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, ss, MHD_OPTION_END);
     if (h->d == NULL) {
         free(h);
         return NULL;

@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 
 #ifndef LSH_VERSION
 #define LSH_VERSION "0.0.0"
@@ -36,7 +37,7 @@ static void lsh_usage(FILE *to)
     fprintf(to,
             "usage: logship -c PATH [--check] [--log-level LEVEL]\n"
             "       logship --checkpoints STATE_DIR\n"
-            "       logship --doc | --version | --help\n"
+            "       logship --doc | --doc-metrics | --version | --help\n"
             "\n"
             "  -c, --config PATH    YAML file, or directory of *.yaml files "
             "merged\n"
@@ -52,6 +53,8 @@ static void lsh_usage(FILE *to)
             "                       (snapshot and journal; safe while "
             "logship runs)\n"
             "      --doc            print the configuration reference "
+            "(Markdown)\n"
+            "      --doc-metrics    print the metrics the HTTP API serves "
             "(Markdown)\n"
             "  -V, --version        print versions and exit\n"
             "  -h, --help           print this help and exit\n");
@@ -148,6 +151,7 @@ static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
         {"check", no_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
         {"doc", no_argument, NULL, 'D'},
+        {"doc-metrics", no_argument, NULL, 'M'},
         {"checkpoints", required_argument, NULL, 'K'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -169,6 +173,11 @@ static int lsh_parse_args(int argc, char **argv, struct lsh_args *a)
             break;
         case 'D':
             lsh_config_doc(&doc);
+            fwrite(doc.ptr, 1, doc.len, stdout);
+            lsh_buf_release(&doc);
+            exit(LSH_EXIT_OK);
+        case 'M':
+            lsh_metrics_doc(&doc);
             fwrite(doc.ptr, 1, doc.len, stdout);
             lsh_buf_release(&doc);
             exit(LSH_EXIT_OK);

@@ -13,7 +13,7 @@ CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLOGSHIP_FUZZ=ON \
     -DLOGSHIP_SANITIZE=ON >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(framer json config template multiline jparse parse docker cri ckpt)
+    targets=(framer json config template multiline jparse parse docker cri ckpt http)
 fi
 cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 mkdir -p build-fuzz/crashes

@@ -2,20 +2,31 @@
  * stdout output: writes each record as one line, for debugging and
  * piping.  A batch counts as delivered once write(2) has taken all of it.
  *
- * Standard output may be non-blocking (a description shared with a
- * terminal or socket, or set so by whoever started logship): a write that
- * would block is not an error.  What was not written yet is kept, byte
- * for byte, flush() returns LSH_EAGAIN (the pipeline stops reading: back
- * pressure), and epoll says when it can be written; nothing is written
- * twice or lost.  The descriptor's flags are never changed.  A real write
+ * A write never waits, whatever standard output is: the event loop (the
+ * HTTP API, Kafka's delivery reports) must go on while a reader is slow.
+ * Its flags are never changed (the description may be shared with a
+ * terminal or a socket, where O_NONBLOCK would reach the other end too),
+ * so each write is sized to what it can take now: a pipe takes its free
+ * room (F_GETPIPE_SZ minus FIONREAD), a socket is sent to with
+ * MSG_DONTWAIT, a terminal takes PIPE_BUF bytes once poll(2) says it is
+ * writable, a file or /dev/null anything.  When it can take nothing, what
+ * was not written yet is kept, byte for byte, flush() returns LSH_EAGAIN
+ * (the pipeline stops reading: back pressure), and epoll says when it can
+ * be written; nothing is written twice or lost.  A real write
  * error (a full disk, a closed pipe) makes flush() fail: the engine keeps
  * the batch unacknowledged and gives it again later, and the bytes still
  * kept are written first then.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -29,8 +40,17 @@ struct out_stdout_conf {
     int format;
 };
 
+/* What standard output is, as far as waiting goes. */
+enum out_stdout_kind {
+    OUT_STDOUT_FILE, /* a file, /dev/null: never waits */
+    OUT_STDOUT_PIPE,
+    OUT_STDOUT_SOCKET,
+    OUT_STDOUT_TTY, /* and other devices that may wait */
+};
+
 struct out_stdout {
     struct lsh_instance *ins;
+    enum out_stdout_kind kind;
     struct lsh_buf       buf;  /* the batch's lines */
     size_t               sent; /* of them, already written */
     struct lsh_io        io;   /* waiting for writability */
@@ -57,11 +77,61 @@ static const struct lsh_option out_stdout_options[] = {
 static int out_stdout_init(struct lsh_instance *ins, const void *conf)
 {
     struct out_stdout *ctx = lsh_calloc(1, sizeof(*ctx));
+    struct stat        st;
 
     (void)conf;
     ctx->ins = ins;
     ins->ctx = ctx;
+    ctx->kind = OUT_STDOUT_FILE;
+    if (fstat(STDOUT_FILENO, &st) == 0) {
+        if (S_ISFIFO(st.st_mode)) {
+            ctx->kind = OUT_STDOUT_PIPE;
+        } else if (S_ISSOCK(st.st_mode)) {
+            ctx->kind = OUT_STDOUT_SOCKET;
+        } else if (S_ISCHR(st.st_mode) && isatty(STDOUT_FILENO)) {
+            ctx->kind = OUT_STDOUT_TTY;
+        }
+    }
     return LSH_OK;
+}
+
+/* How much of n bytes stdout takes now without waiting; 0: none. */
+static size_t out_stdout_room(const struct out_stdout *ctx, size_t n)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+    int           size;
+    int           unread;
+
+    if (ctx->kind == OUT_STDOUT_FILE || ctx->kind == OUT_STDOUT_SOCKET) {
+        return n; /* a socket: MSG_DONTWAIT */
+    }
+    if (poll(&p, 1, 0) != 1) {
+        return 0;
+    }
+    if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        return n; /* the write says what is wrong (EPIPE) */
+    }
+    if (ctx->kind == OUT_STDOUT_PIPE) {
+        size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
+        if (size > 0 && ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0) {
+            return LSH_MIN(n, (size_t)LSH_MAX(size - unread, 0));
+        }
+    }
+    return LSH_MIN(n, (size_t)PIPE_BUF); /* POLLOUT promises that much */
+}
+
+static ssize_t out_stdout_write(const struct out_stdout *ctx, const char *p,
+                                size_t n)
+{
+    if (ctx->kind == OUT_STDOUT_SOCKET) {
+        return send(STDOUT_FILENO, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    n = out_stdout_room(ctx, n);
+    if (n == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return write(STDOUT_FILENO, p, n);
 }
 
 static void out_stdout_writable(struct lsh_io *io, uint32_t events)
@@ -97,8 +167,8 @@ static int out_stdout_wait(struct out_stdout *ctx)
 static int out_stdout_drain(struct out_stdout *ctx)
 {
     while (ctx->sent < ctx->buf.len) {
-        ssize_t w = write(STDOUT_FILENO, ctx->buf.ptr + ctx->sent,
-                          ctx->buf.len - ctx->sent);
+        ssize_t w = out_stdout_write(ctx, ctx->buf.ptr + ctx->sent,
+                                     ctx->buf.len - ctx->sent);
 
         if (w < 0 && errno == EINTR) {
             continue;
