@@ -185,6 +185,7 @@ static void lsh_pipeline_load(struct lsh_pipeline_conf *pc,
 
     pc->name = lsh_strdup(pair->key->value);
     pc->mark = pair->key->mark;
+    pc->node = n;
     lsh_diag_ctx(d, "pipeline '%s'", pc->name);
     if (!lsh_valid_name(pc->name)) {
         lsh_diag_error(d, &pair->key->mark,

@@ -33,6 +33,7 @@ struct lsh_stage_conf {
 struct lsh_pipeline_conf {
     char                  *name;
     struct lsh_mark        mark;
+    const struct lsh_node *node; /* its YAML (in doc): what a reload compares */
     struct lsh_stage_conf *stages[3]; /* by enum lsh_plugin_kind */
     size_t                 nstages[3];
 };

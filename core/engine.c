@@ -23,15 +23,88 @@
 #include "ticket.h"
 
 static void lsh_engine_collect_task(struct lsh_task *t);
+static void lsh_pipeline_retire_timer(struct lsh_timer *t);
 static void lsh_pipeline_resume_task(struct lsh_task *t);
 static void lsh_engine_drain_task(struct lsh_task *t);
+
+struct lsh_pipeline *lsh_pipeline_new(struct lsh_engine              *e,
+                                      const struct lsh_pipeline_conf *pc,
+                                      struct lsh_engine_cfg          *from)
+{
+    struct lsh_pipeline *p = lsh_calloc(1, sizeof(*p));
+    size_t               j;
+    int                  k;
+
+    p->engine = e;
+    p->name = pc->name;
+    p->pc = pc;
+    p->from = from;
+    from->users++;
+    p->resume.cb = lsh_pipeline_resume_task;
+    p->resume.data = p;
+    for (k = 0; k < 3; k++) {
+        p->stages[k] = lsh_calloc(pc->nstages[k], sizeof(**p->stages));
+        p->nstages[k] = pc->nstages[k];
+        for (j = 0; j < pc->nstages[k]; j++) {
+            struct lsh_instance         *ins = &p->stages[k][j];
+            const struct lsh_stage_conf *st = &pc->stages[k][j];
+
+            ins->plugin = st->plugin;
+            ins->conf = st->conf;
+            ins->engine = e;
+            ins->pipeline = p;
+            ins->loop = e->loop;
+            ins->task.cb = lsh_engine_collect_task;
+            ins->task.data = ins;
+            if (pc->nstages[k] > 1) {
+                snprintf(ins->name, sizeof(ins->name), "%s/%s.%s#%zu", pc->name,
+                         lsh_plugin_kind_name(k), st->plugin->name, j + 1);
+            } else {
+                snprintf(ins->name, sizeof(ins->name), "%s/%s.%s", pc->name,
+                         lsh_plugin_kind_name(k), st->plugin->name);
+            }
+        }
+    }
+    return p;
+}
+
+void lsh_engine_add_pipeline(struct lsh_engine *e, struct lsh_pipeline *p)
+{
+    LSH_GROW(e->pipelines, e->cap, e->npipelines + 1);
+    e->pipelines[e->npipelines++] = p;
+}
+
+void lsh_engine_remove_pipeline(struct lsh_engine *e, struct lsh_pipeline *p)
+{
+    size_t i;
+
+    for (i = 0; i < e->npipelines; i++) {
+        if (e->pipelines[i] == p) {
+            memmove(&e->pipelines[i], &e->pipelines[i + 1],
+                    (e->npipelines - i - 1) * sizeof(*e->pipelines));
+            e->npipelines--;
+            return;
+        }
+    }
+}
+
+struct lsh_pipeline *lsh_engine_find_pipeline(struct lsh_engine *e,
+                                              const char        *name)
+{
+    size_t i;
+
+    for (i = 0; i < e->npipelines; i++) {
+        if (strcmp(e->pipelines[i]->name, name) == 0) {
+            return e->pipelines[i];
+        }
+    }
+    return NULL;
+}
 
 struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg)
 {
     struct lsh_engine *e = lsh_calloc(1, sizeof(*e));
     size_t             i;
-    size_t             j;
-    int                k;
 
     e->cfg = cfg;
     e->lock_fd = -1;
@@ -42,40 +115,11 @@ struct lsh_engine *lsh_engine_create(const struct lsh_config *cfg)
     }
     e->drain_check.cb = lsh_engine_drain_task;
     e->drain_check.data = e;
-    e->pipelines = lsh_calloc(cfg->npipelines, sizeof(*e->pipelines));
-    e->npipelines = cfg->npipelines;
+    e->cfgs = lsh_calloc(1, sizeof(*e->cfgs));
+    e->cfgs->cfg = (struct lsh_config *)cfg; /* not owned: never freed here */
     for (i = 0; i < cfg->npipelines; i++) {
-        const struct lsh_pipeline_conf *pc = &cfg->pipelines[i];
-        struct lsh_pipeline            *p = &e->pipelines[i];
-
-        p->engine = e;
-        p->name = pc->name;
-        p->resume.cb = lsh_pipeline_resume_task;
-        p->resume.data = p;
-        for (k = 0; k < 3; k++) {
-            p->stages[k] = lsh_calloc(pc->nstages[k], sizeof(**p->stages));
-            p->nstages[k] = pc->nstages[k];
-            for (j = 0; j < pc->nstages[k]; j++) {
-                struct lsh_instance         *ins = &p->stages[k][j];
-                const struct lsh_stage_conf *st = &pc->stages[k][j];
-
-                ins->plugin = st->plugin;
-                ins->conf = st->conf;
-                ins->engine = e;
-                ins->pipeline = p;
-                ins->loop = e->loop;
-                ins->task.cb = lsh_engine_collect_task;
-                ins->task.data = ins;
-                if (pc->nstages[k] > 1) {
-                    snprintf(ins->name, sizeof(ins->name), "%s/%s.%s#%zu",
-                             pc->name, lsh_plugin_kind_name(k),
-                             st->plugin->name, j + 1);
-                } else {
-                    snprintf(ins->name, sizeof(ins->name), "%s/%s.%s", pc->name,
-                             lsh_plugin_kind_name(k), st->plugin->name);
-                }
-            }
-        }
+        lsh_engine_add_pipeline(
+            e, lsh_pipeline_new(e, &cfg->pipelines[i], e->cfgs));
     }
     return e;
 }
@@ -90,6 +134,10 @@ static void lsh_engine_signal(struct lsh_loop *loop, int signo, void *data)
     struct lsh_engine *e = data;
 
     (void)loop;
+    if (signo == SIGHUP) {
+        lsh_engine_reload(e, "SIGHUP", NULL);
+        return;
+    }
     lsh_engine_shutdown(e, signo == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
@@ -171,8 +219,8 @@ static bool lsh_engine_save_checkpoints(struct lsh_engine *e)
     size_t i;
 
     for (i = 0; i < e->npipelines; i++) {
-        if (e->pipelines[i].ckpt != NULL &&
-            lsh_ckpt_save(e->pipelines[i].ckpt) != LSH_OK) {
+        if (e->pipelines[i]->ckpt != NULL &&
+            lsh_ckpt_save(e->pipelines[i]->ckpt) != LSH_OK) {
             ok = false;
         }
     }
@@ -224,43 +272,67 @@ static void lsh_engine_ckpt_changed(void *arg)
 }
 
 /*
- * Loads the checkpoints of every pipeline whose inputs keep them.
- * Returns LSH_OK, LSH_EINVAL for a corrupt file, LSH_ERR otherwise.
+ * Loads the checkpoints of p if its inputs keep them.  Returns LSH_OK,
+ * LSH_EINVAL for a corrupt file, LSH_ERR otherwise.
  */
-static int lsh_engine_open_checkpoints(struct lsh_engine *e)
+static int lsh_pipeline_open_checkpoints(struct lsh_pipeline *p)
 {
-    const char    *dir = e->cfg->service.state_dir;
-    struct lsh_buf err = LSH_BUF_INIT;
-    size_t         i;
-    int            rc;
+    struct lsh_engine *e = p->engine;
+    const char        *dir = e->cfg->service.state_dir;
+    struct lsh_buf     err = LSH_BUF_INIT;
+    int                rc;
 
-    for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = &e->pipelines[i];
+    if (!lsh_pipeline_checkpoints(p) || p->ckpt != NULL) {
+        return LSH_OK;
+    }
+    if (e->lock_fd < 0 && lsh_engine_lock(e, dir) != LSH_OK) {
+        return LSH_ERR;
+    }
+    rc = lsh_ckpt_open(&p->ckpt, dir, p->name, &err);
+    if (rc != LSH_OK) {
+        lsh_error("%s", lsh_buf_cstr(&err));
+        lsh_buf_release(&err);
+        return rc;
+    }
+    lsh_info("pipeline '%s': %zu checkpoints in '%s'%s", p->name,
+             lsh_ckpt_count(p->ckpt), lsh_ckpt_path(p->ckpt),
+             lsh_ckpt_stats(p->ckpt)->torn_tail
+                 ? " (the journal's last record was torn by a crash; "
+                   "dropped)"
+                 : "");
+    lsh_ckpt_set_notify(p->ckpt, lsh_engine_ckpt_changed, e);
+    if (lsh_ckpt_pending(p->ckpt)) {
+        lsh_engine_ckpt_changed(e);
+    }
+    return LSH_OK;
+}
 
-        if (!lsh_pipeline_checkpoints(p)) {
-            continue;
-        }
-        if (e->lock_fd < 0 && lsh_engine_lock(e, dir) != LSH_OK) {
-            return LSH_ERR;
-        }
-        rc = lsh_ckpt_open(&p->ckpt, dir, p->name, &err);
-        if (rc != LSH_OK) {
-            lsh_error("%s", lsh_buf_cstr(&err));
-            lsh_buf_release(&err);
-            return rc;
-        }
-        lsh_info("pipeline '%s': %zu checkpoints in '%s'%s", p->name,
-                 lsh_ckpt_count(p->ckpt), lsh_ckpt_path(p->ckpt),
-                 lsh_ckpt_stats(p->ckpt)->torn_tail
-                     ? " (the journal's last record was torn by a crash; "
-                       "dropped)"
-                     : "");
-        lsh_ckpt_set_notify(p->ckpt, lsh_engine_ckpt_changed, e);
-        if (lsh_ckpt_pending(p->ckpt)) {
-            lsh_engine_ckpt_changed(e);
+/* Starts p's plugins: outputs, then filters, then inputs. */
+static int lsh_pipeline_init(struct lsh_pipeline *p)
+{
+    static const enum lsh_plugin_kind order[] = {
+        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT};
+    size_t j;
+    size_t k;
+
+    p->started = true;
+    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
+        for (j = 0; j < p->nstages[order[k]]; j++) {
+            struct lsh_instance *ins = &p->stages[order[k]][j];
+
+            if (ins->plugin->init(ins, ins->conf) != LSH_OK) {
+                return lsh_error("'%s' failed to start", ins->name);
+            }
         }
     }
     return LSH_OK;
+}
+
+int lsh_pipeline_start(struct lsh_pipeline *p)
+{
+    int rc = lsh_pipeline_open_checkpoints(p);
+
+    return rc != LSH_OK ? rc : lsh_pipeline_init(p);
 }
 
 /*
@@ -274,7 +346,7 @@ static void lsh_engine_prune_checkpoints(struct lsh_timer *t)
     size_t             i;
 
     for (i = 0; i < e->npipelines; i++) {
-        struct lsh_ckpt *ck = e->pipelines[i].ckpt;
+        struct lsh_ckpt *ck = e->pipelines[i]->ckpt;
 
         if (ck != NULL) {
             lsh_ckpt_prune(ck, lsh_ckpt_now(), keep);
@@ -289,38 +361,30 @@ struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins)
 
 int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
 {
-    static const enum lsh_plugin_kind order[] = {
-        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT};
     sigset_t set;
     size_t   i;
-    size_t   j;
-    size_t   k;
     int      rc;
 
     if (handle_signals) {
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
         if (lsh_loop_signals(e->loop, &set, lsh_engine_signal, e) != LSH_OK) {
             return LSH_ERR;
         }
     }
-    rc = lsh_engine_open_checkpoints(e);
-    if (rc != LSH_OK) {
-        return rc;
+    /* every store first: a corrupt one stops logship before anything runs */
+    for (i = 0; i < e->npipelines; i++) {
+        rc = lsh_pipeline_open_checkpoints(e->pipelines[i]);
+        if (rc != LSH_OK) {
+            return rc;
+        }
     }
     e->started = true;
-    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
-        for (i = 0; i < e->npipelines; i++) {
-            struct lsh_pipeline *p = &e->pipelines[i];
-
-            for (j = 0; j < p->nstages[order[k]]; j++) {
-                struct lsh_instance *ins = &p->stages[order[k]][j];
-
-                if (ins->plugin->init(ins, ins->conf) != LSH_OK) {
-                    return lsh_error("'%s' failed to start", ins->name);
-                }
-            }
+    for (i = 0; i < e->npipelines; i++) {
+        if (lsh_pipeline_init(e->pipelines[i]) != LSH_OK) {
+            return LSH_ERR;
         }
     }
     if (e->lock_fd >= 0) {
@@ -329,7 +393,7 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
     }
     if (e->cfg->service.http != NULL && e->cfg->service.http->listen != NULL) {
         struct lsh_http_api api = {e, lsh_engine_metrics, lsh_engine_pipelines,
-                                   lsh_engine_ready};
+                                   lsh_engine_ready, lsh_engine_reload_http};
 
         e->http = lsh_http_start(e->loop, e->cfg->service.http, &api);
         if (e->http == NULL) {
@@ -378,7 +442,7 @@ static bool lsh_engine_drained(struct lsh_engine *e)
     size_t j;
 
     for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = &e->pipelines[i];
+        struct lsh_pipeline *p = e->pipelines[i];
 
         if (p->held != NULL) {
             return false;
@@ -535,7 +599,7 @@ void lsh_input_done(struct lsh_instance *ins)
     ins->ready = false;
     lsh_task_cancel(ins->loop, &ins->task);
     for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = &e->pipelines[i];
+        struct lsh_pipeline *p = e->pipelines[i];
 
         for (j = 0; j < p->nstages[LSH_PLUGIN_INPUT]; j++) {
             if (!lsh_inputs(p)[j].done) {
@@ -573,6 +637,12 @@ static void lsh_pipeline_resume_task(struct lsh_task *t)
     if (p->held != NULL && lsh_pipeline_push(p) != LSH_OK) {
         return;
     }
+    if (p->draining && lsh_pipeline_drained(p)) {
+        /* from a timer: tasks of p may still be queued behind this one */
+        lsh_timer_start(p->engine->loop, &p->drain_limit, 0, 0,
+                        lsh_pipeline_retire_timer, p);
+        return;
+    }
     for (i = 0; i < p->nstages[LSH_PLUGIN_INPUT]; i++) {
         struct lsh_instance *ins = &lsh_inputs(p)[i];
 
@@ -583,6 +653,11 @@ static void lsh_pipeline_resume_task(struct lsh_task *t)
     if (p->engine->stopping) {
         lsh_task_post(p->engine->loop, &p->engine->drain_check);
     }
+}
+
+static void lsh_pipeline_retire_timer(struct lsh_timer *t)
+{
+    lsh_pipeline_retire(t->data);
 }
 
 void lsh_output_wake(struct lsh_instance *ins)
@@ -641,8 +716,8 @@ static size_t lsh_engine_lost(const struct lsh_engine *e)
     size_t i;
 
     for (i = 0; i < e->npipelines; i++) {
-        if (lsh_pipeline_volatile(&e->pipelines[i])) {
-            n += lsh_pipeline_undelivered(&e->pipelines[i]);
+        if (lsh_pipeline_volatile(e->pipelines[i])) {
+            n += lsh_pipeline_undelivered(e->pipelines[i]);
         }
     }
     return n;
@@ -673,7 +748,7 @@ static void lsh_engine_progress(struct lsh_timer *t)
     size_t             i;
 
     for (i = 0; i < e->npipelines; i++) {
-        n += lsh_pipeline_undelivered(&e->pipelines[i]);
+        n += lsh_pipeline_undelivered(e->pipelines[i]);
     }
     lsh_info("every input has finished; waiting for %zu records to be "
              "acknowledged (SIGTERM gives up after shutdown_timeout)",
@@ -713,13 +788,28 @@ void lsh_engine_shutdown(struct lsh_engine *e, const char *why)
                  " ms for outputs to deliver",
                  why, e->cfg->service.shutdown_timeout_ms);
     }
+    for (i = 0; i < e->npipelines; i++) {
+        struct lsh_pipeline *p = e->pipelines[i];
+
+        /* a pipeline a reload was to restart stays stopped */
+        if (p->restart_from != NULL) {
+            lsh_engine_cfg_release(e, p->restart_from);
+            p->restart_from = NULL;
+        }
+        p->restart = NULL;
+        lsh_timer_stop(e->loop, &p->drain_limit); /* the engine's limit now */
+        p->draining = false;
+    }
     for (k = 0; k < 3; k++) {
         for (i = 0; i < e->npipelines; i++) {
-            struct lsh_pipeline *p = &e->pipelines[i];
+            struct lsh_pipeline *p = e->pipelines[i];
 
             for (j = 0; j < p->nstages[k]; j++) {
                 struct lsh_instance *ins = &p->stages[k][j];
 
+                if (ins->stopped) {
+                    continue;
+                }
                 ins->stopped = true;
                 lsh_task_cancel(e->loop, &ins->task);
                 if (ins->plugin->stop != NULL) {
@@ -759,7 +849,67 @@ int lsh_engine_run(struct lsh_engine *e)
     return e->forced ? LSH_EAGAIN : LSH_OK;
 }
 
-void lsh_engine_destroy(struct lsh_engine *e)
+/* --- one pipeline's end ------------------------------------------------ */
+
+bool lsh_pipeline_drained(const struct lsh_pipeline *p)
+{
+    size_t j;
+
+    if (p->held != NULL) {
+        return false;
+    }
+    for (j = 0; j < p->nstages[LSH_PLUGIN_OUTPUT]; j++) {
+        struct lsh_instance *out = &lsh_outputs(p)[j];
+
+        if (out->plugin->pending != NULL && out->plugin->pending(out) > 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void lsh_pipeline_drain_limit(struct lsh_timer *t)
+{
+    struct lsh_pipeline *p = t->data;
+
+    lsh_warn("pipeline '%s' did not deliver everything within "
+             "shutdown_timeout; what is not acknowledged is read again "
+             "from its checkpoints",
+             p->name);
+    lsh_pipeline_retire(p);
+}
+
+/* Stops p's inputs, and its outputs deliver what they hold (a reload). */
+void lsh_pipeline_stop(struct lsh_pipeline *p)
+{
+    struct lsh_engine *e = p->engine;
+    size_t             j;
+    int                k;
+
+    for (k = 0; k < 3; k++) {
+        for (j = 0; j < p->nstages[k]; j++) {
+            struct lsh_instance *ins = &p->stages[k][j];
+
+            if (ins->stopped) {
+                continue;
+            }
+            ins->stopped = true;
+            lsh_task_cancel(e->loop, &ins->task);
+            if (ins->plugin->stop != NULL && p->started) {
+                ins->plugin->stop(ins);
+            }
+        }
+    }
+    if (!p->draining) {
+        p->draining = true;
+        lsh_timer_start(e->loop, &p->drain_limit,
+                        e->cfg->service.shutdown_timeout_ms, 0,
+                        lsh_pipeline_drain_limit, p);
+    }
+    lsh_task_post(e->loop, &p->resume);
+}
+
+void lsh_pipeline_free(struct lsh_pipeline *p)
 {
     /*
      * Outputs first: while they shut down they may still acknowledge
@@ -767,9 +917,52 @@ void lsh_engine_destroy(struct lsh_engine *e)
      */
     static const enum lsh_plugin_kind order[] = {
         LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT};
+    struct lsh_engine *e = p->engine;
+    size_t             j;
+    size_t             k;
+
+    if (p->ckpt != NULL) {
+        lsh_ckpt_set_notify(p->ckpt, NULL, NULL);
+    }
+    lsh_timer_stop(e->loop, &p->retry);
+    lsh_timer_stop(e->loop, &p->drain_limit);
+    lsh_task_cancel(e->loop, &p->resume);
+    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
+        for (j = 0; j < p->nstages[order[k]]; j++) {
+            struct lsh_instance *ins = &p->stages[order[k]][j];
+
+            lsh_task_cancel(e->loop, &ins->task);
+            if (p->started && ins->plugin->exit != NULL) {
+                ins->plugin->exit(ins);
+            }
+        }
+        if (order[k] == LSH_PLUGIN_OUTPUT && p->ckpt != NULL && p->started) {
+            /* the outputs' last acks are in: the final checkpoint */
+            lsh_ckpt_save(p->ckpt);
+        }
+    }
+    if (p->ckpt != NULL && p->started) {
+        /* the inputs let go of their entries: one snapshot of it all */
+        lsh_ckpt_compact(p->ckpt);
+    }
+    if (p->held != NULL) {
+        lsh_batch_release(p->held);
+        free(p->held);
+    }
+    for (k = 0; k < 3; k++) {
+        free(p->stages[k]);
+    }
+    lsh_ckpt_close(p->ckpt);
+    if (p->restart_from != NULL) {
+        lsh_engine_cfg_release(e, p->restart_from);
+    }
+    lsh_engine_cfg_release(e, p->from);
+    free(p);
+}
+
+void lsh_engine_destroy(struct lsh_engine *e)
+{
     size_t i;
-    size_t j;
-    size_t k;
 
     if (e == NULL) {
         return;
@@ -780,44 +973,9 @@ void lsh_engine_destroy(struct lsh_engine *e)
     lsh_timer_stop(e->loop, &e->deadline);
     lsh_timer_stop(e->loop, &e->progress);
     for (i = 0; i < e->npipelines; i++) {
-        if (e->pipelines[i].ckpt != NULL) {
-            lsh_ckpt_set_notify(e->pipelines[i].ckpt, NULL, NULL);
-        }
+        lsh_pipeline_free(e->pipelines[i]);
     }
-    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
-        for (i = 0; i < e->npipelines; i++) {
-            struct lsh_pipeline *p = &e->pipelines[i];
-
-            for (j = 0; j < p->nstages[order[k]]; j++) {
-                struct lsh_instance *ins = &p->stages[order[k]][j];
-
-                if (e->started && ins->plugin->exit != NULL) {
-                    ins->plugin->exit(ins);
-                }
-            }
-        }
-        if (order[k] == LSH_PLUGIN_OUTPUT) {
-            /* the outputs' last acks are in: the final checkpoint */
-            lsh_engine_save_checkpoints(e);
-        }
-    }
-    for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = &e->pipelines[i];
-
-        lsh_timer_stop(e->loop, &p->retry);
-        if (p->ckpt != NULL && e->started) {
-            /* the inputs let go of their entries: one snapshot of it all */
-            lsh_ckpt_compact(p->ckpt);
-        }
-        if (p->held != NULL) {
-            lsh_batch_release(p->held);
-            free(p->held);
-        }
-        for (k = 0; k < 3; k++) {
-            free(p->stages[k]);
-        }
-        lsh_ckpt_close(p->ckpt);
-    }
+    e->npipelines = 0;
     if (e->lock_fd >= 0) {
         close(e->lock_fd); /* releases the flock */
     }
@@ -827,6 +985,15 @@ void lsh_engine_destroy(struct lsh_engine *e)
         e->pool = pb->next;
         lsh_batch_release(&pb->b);
         free(pb);
+    }
+    while (e->cfgs != NULL) {
+        struct lsh_engine_cfg *c = e->cfgs;
+
+        e->cfgs = c->next;
+        if (c->owned) {
+            lsh_config_destroy(c->cfg);
+        }
+        free(c);
     }
     free(e->pipelines);
     lsh_loop_destroy(e->loop);

@@ -42,6 +42,26 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals);
  */
 int lsh_engine_run(struct lsh_engine *e);
 
+/*
+ * Where lsh_engine_reload() reads the configuration again (the -c path),
+ * and whether its log_level applies (not when --log-level was given).
+ */
+void lsh_engine_set_source(struct lsh_engine *e, const char *path,
+                           bool log_level_from_config);
+
+/*
+ * Loads the configuration again and applies it as a diff: unchanged
+ * pipelines go on untouched, removed ones drain (within shutdown_timeout)
+ * and persist their checkpoints, added ones start, changed ones drain and
+ * then start again from their checkpoints.  An invalid configuration, or
+ * one whose service section changed (other than log_level), is refused:
+ * the running one goes on.  Logged and counted; if report is not NULL,
+ * the outcome is appended to it as JSON.  Returns LSH_OK if applied,
+ * LSH_EINVAL if refused.
+ */
+int lsh_engine_reload(struct lsh_engine *e, const char *why,
+                      struct lsh_buf *report);
+
 /* Begins a graceful shutdown; a second call forces it. */
 void lsh_engine_shutdown(struct lsh_engine *e, const char *why);
 

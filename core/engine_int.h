@@ -1,6 +1,7 @@
 /*
- * The engine's insides, shared by engine.c (running the pipelines) and
- * engine_report.c (what the HTTP API shows of them).
+ * The engine's insides, shared by engine.c (running the pipelines),
+ * engine_reload.c (applying a new configuration) and engine_report.c
+ * (what the HTTP API shows of them).
  */
 #ifndef LSH_ENGINE_INT_H
 #define LSH_ENGINE_INT_H
@@ -17,16 +18,36 @@ struct lsh_pool_batch {
     struct lsh_pool_batch *next;
 };
 
+/*
+ * A configuration some pipeline still runs from: the first one (owned by
+ * the caller of lsh_engine_create) and each reloaded one (owned here,
+ * freed when no pipeline uses it and a newer one is current).
+ */
+struct lsh_engine_cfg {
+    struct lsh_config     *cfg;
+    size_t                 users; /* pipelines made from it */
+    bool                   owned;
+    struct lsh_engine_cfg *next;
+};
+
 struct lsh_pipeline {
-    struct lsh_engine   *engine;
-    const char          *name;
-    struct lsh_instance *stages[3]; /* by enum lsh_plugin_kind */
-    size_t               nstages[3];
-    struct lsh_ckpt     *ckpt;     /* NULL if no input checkpoints */
-    struct lsh_batch    *held;     /* batch an output could not take */
-    size_t               held_out; /* output to continue with */
-    size_t               held_pos; /* record to continue from */
-    struct lsh_task      resume;
+    struct lsh_engine              *engine;
+    const char                     *name;
+    const struct lsh_pipeline_conf *pc;
+    struct lsh_engine_cfg          *from;    /* the configuration pc is in */
+    bool                            started; /* its plugins' init() ran */
+    /* stopping for a reload: drained, then freed (and maybe restarted) */
+    bool                            draining;
+    struct lsh_timer                drain_limit; /* shutdown_timeout */
+    const struct lsh_pipeline_conf *restart;     /* then start this, or NULL */
+    struct lsh_engine_cfg          *restart_from;
+    struct lsh_instance            *stages[3]; /* by enum lsh_plugin_kind */
+    size_t                          nstages[3];
+    struct lsh_ckpt                *ckpt; /* NULL if no input checkpoints */
+    struct lsh_batch               *held; /* batch an output could not take */
+    size_t                          held_out; /* output to continue with */
+    size_t                          held_pos; /* record to continue from */
+    struct lsh_task                 resume;
     /* an output failed (flush() returned LSH_ERR): tried again later */
     struct lsh_timer retry;
     int64_t          retry_ms; /* the next backoff */
@@ -40,8 +61,12 @@ struct lsh_pipeline {
 struct lsh_engine {
     const struct lsh_config *cfg;
     struct lsh_loop         *loop;
-    struct lsh_pipeline     *pipelines;
+    struct lsh_pipeline    **pipelines; /* running and draining ones */
     size_t                   npipelines;
+    size_t                   cap;
+    struct lsh_engine_cfg   *cfgs;        /* the current one first */
+    const char              *config_path; /* reloaded from; NULL: cannot */
+    bool                     log_level_from_config;
     struct lsh_pool_batch   *pool;
     bool                     started;
     bool                     stopping;
@@ -59,12 +84,32 @@ struct lsh_engine {
     int64_t                  started_ns; /* wall clock */
     uint64_t                 reloads;
     uint64_t                 reload_failures;
-    uint64_t                 turns; /* of the event loop, for /health */
 };
 
 #define lsh_inputs(p)  ((p)->stages[LSH_PLUGIN_INPUT])
 #define lsh_filters(p) ((p)->stages[LSH_PLUGIN_FILTER])
 #define lsh_outputs(p) ((p)->stages[LSH_PLUGIN_OUTPUT])
+
+/* engine.c, for engine_reload.c */
+struct lsh_pipeline *lsh_pipeline_new(struct lsh_engine              *e,
+                                      const struct lsh_pipeline_conf *pc,
+                                      struct lsh_engine_cfg          *from);
+/* Opens its checkpoints and starts its plugins; LSH_OK, EINVAL or ERR. */
+int  lsh_pipeline_start(struct lsh_pipeline *p);
+void lsh_pipeline_stop(struct lsh_pipeline *p);
+/* Its plugins' exit(), the last checkpoint save, compaction; freed. */
+void lsh_pipeline_free(struct lsh_pipeline *p);
+bool lsh_pipeline_drained(const struct lsh_pipeline *p);
+void lsh_engine_add_pipeline(struct lsh_engine *e, struct lsh_pipeline *p);
+void lsh_engine_remove_pipeline(struct lsh_engine *e, struct lsh_pipeline *p);
+struct lsh_pipeline *lsh_engine_find_pipeline(struct lsh_engine *e,
+                                              const char        *name);
+/* engine_reload.c */
+void lsh_engine_cfg_release(struct lsh_engine *e, struct lsh_engine_cfg *c);
+int  lsh_engine_reload_http(void *engine, struct lsh_buf *out);
+/* A draining pipeline is drained (or its time is up): it goes, and what
+ * replaces it starts. */
+void lsh_pipeline_retire(struct lsh_pipeline *p);
 
 /* engine_report.c: the HTTP API's views (see http.h) */
 void    lsh_engine_metrics(void *engine, struct lsh_buf *out);

@@ -98,7 +98,7 @@ void lsh_engine_metrics(void *engine, struct lsh_buf *out)
 
     lsh_metrics_init(&m);
     for (i = 0; i < e->npipelines; i++) {
-        lsh_report_pipeline(&m, &e->pipelines[i], now);
+        lsh_report_pipeline(&m, e->pipelines[i], now);
     }
     lsh_metric_u64(&m, LSH_M_RELOADS, NULL, e->reloads);
     lsh_metric_u64(&m, LSH_M_RELOAD_FAILURES, NULL, e->reload_failures);
@@ -172,7 +172,7 @@ void lsh_engine_pipelines(void *engine, struct lsh_buf *out)
 
     lsh_buf_adds(out, "{\"pipelines\":[");
     for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = &e->pipelines[i];
+        struct lsh_pipeline *p = e->pipelines[i];
 
         lsh_buf_adds(out, i > 0 ? ",{\"name\":" : "{\"name\":");
         lsh_json_str(out, p->name, strlen(p->name));
@@ -231,7 +231,7 @@ bool lsh_engine_ready(void *engine, struct lsh_buf *out)
         lsh_report_reason(&why, &n, "shutting down");
     }
     for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = &e->pipelines[i];
+        struct lsh_pipeline *p = e->pipelines[i];
         int64_t              held = lsh_pipeline_paused_ns(p, now);
         char                 text[512];
 

@@ -30,6 +30,13 @@ const struct lsh_option lsh_http_options[] = {
              "\"127.0.0.1:2020\", \"0.0.0.0:2020\" or \"[::1]:2020\". Off "
              "when not set. It has no authentication: keep it on loopback, "
              "or on a pod address only Prometheus and the kubelet reach."},
+    {.name = "reload",
+     .type = LSH_OPT_BOOL,
+     .def = "false",
+     .offset = offsetof(struct lsh_http_conf, reload),
+     .help = "Serve POST /api/v1/reload, which reloads the configuration "
+             "like SIGHUP does (whoever reaches the API can then make "
+             "logship read its files again)."},
     {.name = "ready_max_paused",
      .type = LSH_OPT_DURATION,
      .def = "60s",
@@ -66,6 +73,7 @@ struct lsh_http {
     struct lsh_timer            timer;
     struct lsh_buf              out; /* the answer being built */
     struct lsh_buf              tmp;
+    const char                 *allow; /* methods, for a 405 */
 };
 
 int lsh_http_parse_listen(const char *listen, struct sockaddr_storage *ss,
@@ -133,7 +141,8 @@ int lsh_http_parse_listen(const char *listen, struct sockaddr_storage *ss,
 
 static enum MHD_Result lsh_http_answer(struct MHD_Connection *c,
                                        unsigned status, const char *type,
-                                       const struct lsh_buf *body)
+                                       const struct lsh_buf *body,
+                                       const char           *allow)
 {
     struct MHD_Response *r;
     enum MHD_Result      rc;
@@ -145,8 +154,8 @@ static enum MHD_Result lsh_http_answer(struct MHD_Connection *c,
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (allow != NULL) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     }
     rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
@@ -157,7 +166,9 @@ static enum MHD_Result lsh_http_json(struct lsh_http       *h,
                                      struct MHD_Connection *c, unsigned status)
 {
     lsh_buf_addc(&h->out, '\n');
-    return lsh_http_answer(c, status, "application/json", &h->out);
+    return lsh_http_answer(c, status, "application/json", &h->out,
+                           status == MHD_HTTP_METHOD_NOT_ALLOWED ? h->allow
+                                                                 : NULL);
 }
 
 /* {"error": why}, with the path quoted. */
@@ -188,6 +199,25 @@ static enum MHD_Result lsh_http_route(struct lsh_http       *h,
                                         "/api/v1/pipelines"};
     size_t                   i;
 
+    if (strcmp(url, "/api/v1/reload") == 0) {
+        if (!h->conf->reload || h->api.reload == NULL) {
+            return lsh_http_error(h, c, MHD_HTTP_FORBIDDEN,
+                                  "reload over HTTP is off (set "
+                                  "service.http.reload: true)",
+                                  url);
+        }
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+            h->allow = "POST";
+            return lsh_http_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  "only POST is allowed on", url);
+        }
+        lsh_buf_reset(&h->out);
+        return lsh_http_json(h, c,
+                             h->api.reload(h->api.arg, &h->out) == LSH_OK
+                                 ? MHD_HTTP_OK
+                                 : MHD_HTTP_UNPROCESSABLE_CONTENT);
+    }
+
     for (i = 0; i < LSH_ARRAY_SIZE(paths); i++) {
         if (strcmp(url, paths[i]) == 0) {
             break;
@@ -198,6 +228,7 @@ static enum MHD_Result lsh_http_route(struct lsh_http       *h,
                               url);
     }
     if (!lsh_http_is_get(method)) {
+        h->allow = "GET, HEAD";
         return lsh_http_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
                               "only GET and HEAD are allowed on", url);
     }
@@ -207,7 +238,7 @@ static enum MHD_Result lsh_http_route(struct lsh_http       *h,
         h->api.metrics(h->api.arg, &h->out);
         return lsh_http_answer(c, MHD_HTTP_OK,
                                "text/plain; version=0.0.4; charset=utf-8",
-                               &h->out);
+                               &h->out, NULL);
     case 1:
         /* answered at all: the loop turns */
         lsh_buf_adds(&h->out, "{\"status\":\"ok\"}");

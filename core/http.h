@@ -25,6 +25,7 @@
 
 struct lsh_http_conf {
     char   *listen;
+    bool    reload; /* POST /api/v1/reload */
     int64_t ready_max_paused_ms;
     int64_t max_connections;
     int64_t timeout_ms;
@@ -38,6 +39,8 @@ struct lsh_http_api {
     void (*metrics)(void *arg, struct lsh_buf *out);   /* text exposition */
     void (*pipelines)(void *arg, struct lsh_buf *out); /* JSON */
     bool (*ready)(void *arg, struct lsh_buf *why);     /* JSON reasons */
+    /* POST /api/v1/reload: LSH_OK (applied) or not; the outcome, JSON */
+    int (*reload)(void *arg, struct lsh_buf *out);
 };
 
 struct lsh_http;

@@ -230,7 +230,7 @@ static void lsh_raise_nofile(void)
     }
 }
 
-static int lsh_run(const struct lsh_config *cfg)
+static int lsh_run(const struct lsh_config *cfg, const struct lsh_args *a)
 {
     struct lsh_engine *e = lsh_engine_create(cfg);
     int                rc;
@@ -238,6 +238,7 @@ static int lsh_run(const struct lsh_config *cfg)
     if (e == NULL) {
         return LSH_EXIT_RUNTIME;
     }
+    lsh_engine_set_source(e, a->config, a->log_level == NULL);
     rc = lsh_engine_start(e, true);
     if (rc != LSH_OK) {
         lsh_engine_destroy(e);
@@ -259,14 +260,15 @@ int main(int argc, char **argv)
     int                rc;
 
     /*
-     * SIGTERM and SIGINT wait, blocked, until the engine reads them from
-     * its signalfd: one that comes while logship starts is not lost, nor
+     * SIGTERM, SIGINT and SIGHUP wait, blocked, until the engine reads them
+     * from its signalfd: one that comes while logship starts is not lost, nor
      * does it kill the process before its checkpoints are safe.  Threads
      * (librdkafka's) inherit the mask, so none of them takes a signal.
      */
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP); /* a reload, never the default (exit 129) */
     if (lsh_parse_args(argc, argv, &args) != LSH_OK) {
         return LSH_EXIT_CONFIG;
     }
@@ -299,7 +301,7 @@ int main(int argc, char **argv)
     lsh_host_set(cfg->service.hostname);
     signal(SIGPIPE, SIG_IGN);
     lsh_raise_nofile();
-    rc = lsh_run(cfg);
+    rc = lsh_run(cfg, &args);
     lsh_config_destroy(cfg);
     return rc;
 }

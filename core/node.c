@@ -650,3 +650,60 @@ struct lsh_doc *lsh_doc_parse(const char *name, const char *text, size_t len,
     yaml_parser_delete(&p);
     return lsh_doc_finish(doc, &L, errors0);
 }
+
+/* The pairs of m but skip_key, from index *i on: the next one, or NULL. */
+static const struct lsh_pair *lsh_node_next_pair(const struct lsh_node *m,
+                                                 size_t *i, const char *skip)
+{
+    while (*i < m->npairs) {
+        const struct lsh_pair *p = &m->pairs[(*i)++];
+
+        if (skip == NULL || strcmp(p->key->value, skip) != 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+bool lsh_node_equal(const struct lsh_node *a, const struct lsh_node *b,
+                    const char *skip_key)
+{
+    size_t i = 0;
+    size_t j = 0;
+
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+    if (a->type != b->type) {
+        return false;
+    }
+    switch (a->type) {
+    case LSH_NODE_SCALAR:
+        return a->is_null == b->is_null && a->len == b->len &&
+               (a->len == 0 || memcmp(a->value, b->value, a->len) == 0) &&
+               (a->error == NULL) == (b->error == NULL);
+    case LSH_NODE_SEQ:
+        if (a->nitems != b->nitems) {
+            return false;
+        }
+        for (i = 0; i < a->nitems; i++) {
+            if (!lsh_node_equal(a->items[i], b->items[i], NULL)) {
+                return false;
+            }
+        }
+        return true;
+    default:
+        for (;;) {
+            const struct lsh_pair *pa = lsh_node_next_pair(a, &i, skip_key);
+            const struct lsh_pair *pb = lsh_node_next_pair(b, &j, skip_key);
+
+            if (pa == NULL || pb == NULL) {
+                return pa == pb;
+            }
+            if (strcmp(pa->key->value, pb->key->value) != 0 ||
+                !lsh_node_equal(pa->value, pb->value, NULL)) {
+                return false;
+            }
+        }
+    }
+}

@@ -67,6 +67,14 @@ struct lsh_node *lsh_node_get(const struct lsh_node *map, const char *key);
 const char *lsh_node_type_name(const struct lsh_node *n);
 
 /*
+ * True if a and b hold the same YAML (after ${VAR} expansion), wherever
+ * they are; map keys in the same order.  skip_key, if not NULL, is a key
+ * of a top-level map left out of the comparison.
+ */
+bool lsh_node_equal(const struct lsh_node *a, const struct lsh_node *b,
+                    const char *skip_key);
+
+/*
  * Expands ${VAR} and ${VAR:-default} in text into out.  On error returns
  * LSH_EINVAL with the message in err and *at set to the offset of the
  * offending "${".

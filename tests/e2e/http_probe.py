@@ -12,18 +12,31 @@ import sys
 import time
 
 
+def complete(resp):
+    """True once resp holds a whole response (headers, Content-Length)."""
+    head, sep, body = resp.partition(b'\r\n\r\n')
+    if not sep:
+        return False
+    for line in head.split(b'\r\n')[1:]:
+        k, _, v = line.partition(b':')
+        if k.strip().lower() == b'content-length':
+            return len(body) >= int(v.strip())
+    return False
+
+
 def request(port, data, timeout=10):
+    """Sends data (without half-closing: a POST's answer would be lost
+    to libmicrohttpd closing on the FIN) and reads one response."""
     s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
     s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-    chunks = []
-    while True:
+    resp = b''
+    while not complete(resp):
         b = s.recv(65536)
         if not b:
             break
-        chunks.append(b)
+        resp += b
     s.close()
-    return b''.join(chunks)
+    return resp
 
 
 def status_body(resp):

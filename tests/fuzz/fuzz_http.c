@@ -41,13 +41,22 @@ static bool fuzz_ready(void *arg, struct lsh_buf *out)
     return fuzz_ready_answer;
 }
 
+static int fuzz_reload(void *arg, struct lsh_buf *out)
+{
+    (void)arg;
+    lsh_buf_adds(out, "{\"applied\":true}");
+    return fuzz_ready_answer ? LSH_OK : LSH_EINVAL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct lsh_http     *h;
-    static struct lsh_http_conf c = {
-        .listen = NULL, .max_connections = 4, .timeout_ms = 1000};
+    static struct lsh_http          *h;
+    static struct lsh_http_conf      c = {.listen = NULL,
+                                          .reload = true,
+                                          .max_connections = 4,
+                                          .timeout_ms = 1000};
     static const struct lsh_http_api api = {NULL, fuzz_metrics, fuzz_pipelines,
-                                            fuzz_ready};
+                                            fuzz_ready, fuzz_reload};
     int                              sv[2];
     char                             buf[8192];
     struct lsh_buf                   got = LSH_BUF_INIT;
