@@ -24,6 +24,13 @@ assert vols['config']['configMap']['name'] == cm['metadata']['name']
 assert vols['varlog']['hostPath']['path'] == '/var/log'
 assert vols['state']['hostPath']['path'] == mounts['state'] == '/var/lib/logship'
 assert c['resources']['limits']['memory'], 'no memory limit'
+port = {p['name']: p['containerPort'] for p in c['ports']}['http']
+assert c['livenessProbe']['httpGet'] == {'path': '/health', 'port': 'http'}
+assert c['readinessProbe']['httpGet'] == {'path': '/ready', 'port': 'http'}
+ann = ds['spec']['template']['metadata']['annotations']
+assert ann['prometheus.io/port'] == str(port), ann
+cfg = yaml.safe_load(cm['data']['containers.yaml'])
+assert cfg['service']['http']['listen'].endswith(':%d' % port), cfg
 data = os.path.join(sys.argv[2], '..2026_11_29_00_00_00.000000001')
 os.makedirs(data)
 for name, text in cm['data'].items():
@@ -36,6 +43,9 @@ NODE_NAME=node-1 KAFKA_BROKERS=127.0.0.1:9092 "$bin" --check -c "$tmp" >"$tmp.ou
     { cat "$tmp.out"; echo "FAIL: the ConfigMap's pipeline does not pass --check"; exit 1; }
 grep -q 'state_dir: "/var/lib/logship"' "$tmp.out" || { echo "FAIL: state_dir"; exit 1; }
 rm -f "$tmp.out"
+
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$src/deploy/systemd/logship.service" ||
+    { echo "FAIL: the unit has no ExecReload"; exit 1; }
 
 if command -v systemd-analyze >/dev/null 2>&1; then
     sed "s#/usr/local/bin/logship#$bin#g" "$src/deploy/systemd/logship.service" \
