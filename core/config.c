@@ -76,9 +76,10 @@ const struct lsh_option lsh_service_options[] = {
      .offset = offsetof(struct lsh_service_conf, http),
      .sub = lsh_http_options,
      .sub_size = sizeof(struct lsh_http_conf),
-     .help = "{listen, ready_max_paused, max_connections, timeout}: the "
-             "HTTP API (/metrics, /health, /ready, /api/v1/pipelines); off "
-             "unless listen is set. See docs/operations.md."},
+     .help = "{listen, reload, ready_max_paused, max_connections, "
+             "timeout}: the HTTP API (/metrics, /health, /ready, "
+             "/api/v1/pipelines, /api/v1/tap, /api/v1/reload); off unless "
+             "listen is set. See docs/operations.md."},
     {.name = NULL},
 };
 

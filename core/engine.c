@@ -392,8 +392,16 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
                         lsh_engine_prune_checkpoints, e);
     }
     if (e->cfg->service.http != NULL && e->cfg->service.http->listen != NULL) {
-        struct lsh_http_api api = {e, lsh_engine_metrics, lsh_engine_pipelines,
-                                   lsh_engine_ready, lsh_engine_reload_http};
+        struct lsh_http_api api = {
+            e,
+            lsh_engine_metrics,
+            lsh_engine_pipelines,
+            lsh_engine_ready,
+            lsh_engine_reload_http,
+            lsh_engine_tap_start,
+            lsh_engine_tap_take,
+            lsh_engine_tap_cancel,
+        };
 
         e->http = lsh_http_start(e->loop, e->cfg->service.http, &api);
         if (e->http == NULL) {
@@ -562,6 +570,9 @@ int lsh_input_emit(struct lsh_instance *ins, struct lsh_batch *b)
     for (i = 0; i < b->n; i++) {
         ins->bytes += b->recs[i].body.len;
     }
+    if (ins->engine->taps != NULL) {
+        lsh_tap_capture(p, 0, b);
+    }
     for (i = 0; i < p->nstages[LSH_PLUGIN_FILTER]; i++) {
         struct lsh_instance *f = &lsh_filters(p)[i];
         size_t               dropped = b->ndropped;
@@ -571,6 +582,9 @@ int lsh_input_emit(struct lsh_instance *ins, struct lsh_batch *b)
         }
         f->dropped += b->ndropped - dropped;
         f->records += b->n - b->ndropped;
+        if (ins->engine->taps != NULL) {
+            lsh_tap_capture(p, i + 1, b);
+        }
     }
     p->held = b;
     p->held_out = 0;

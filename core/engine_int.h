@@ -12,6 +12,7 @@
 #include "plugin.h"
 
 struct lsh_http;
+struct lsh_tap;
 
 struct lsh_pool_batch {
     struct lsh_batch       b; /* first: a batch pointer is a pool entry */
@@ -81,6 +82,7 @@ struct lsh_engine {
     struct lsh_timer         ckpt_prune;
     int                      lock_fd;
     struct lsh_http         *http;       /* NULL unless service.http.listen */
+    struct lsh_tap          *taps;       /* tap.c */
     int64_t                  started_ns; /* wall clock */
     uint64_t                 reloads;
     uint64_t                 reload_failures;
@@ -110,6 +112,16 @@ int  lsh_engine_reload_http(void *engine, struct lsh_buf *out);
 /* A draining pipeline is drained (or its time is up): it goes, and what
  * replaces it starts. */
 void lsh_pipeline_retire(struct lsh_pipeline *p);
+
+/* tap.c: copies records passing stage of p to the taps waiting there */
+void  lsh_tap_capture(struct lsh_pipeline *p, size_t stage,
+                      const struct lsh_batch *b);
+void *lsh_engine_tap_start(void *engine, const char *pipeline,
+                           const char *after, size_t limit, int64_t wait_ms,
+                           void (*done)(void *), void *cookie,
+                           struct lsh_buf *err, unsigned *status);
+void  lsh_engine_tap_take(void *engine, void *tap, struct lsh_buf *out);
+void  lsh_engine_tap_cancel(void *engine, void *tap);
 
 /* engine_report.c: the HTTP API's views (see http.h) */
 void    lsh_engine_metrics(void *engine, struct lsh_buf *out);

@@ -137,6 +137,8 @@ int lsh_http_parse_listen(const char *listen, struct sockaddr_storage *ss,
     return LSH_OK;
 }
 
+static void lsh_http_timer(struct lsh_timer *t);
+
 /* --- answers ------------------------------------------------------------ */
 
 static enum MHD_Result lsh_http_answer(struct MHD_Connection *c,
@@ -260,31 +262,150 @@ static enum MHD_Result lsh_http_route(struct lsh_http       *h,
  * used: it is counted (in *con_cls, 1 + its bytes) and refused past
  * LSH_HTTP_MAX_BODY.
  */
+/* --- /api/v1/tap: a request answered later ------------------------------ */
+
+/* A request's state, from its headers to its end (lsh_http_completed). */
+struct lsh_http_req {
+    struct lsh_http       *h;
+    struct MHD_Connection *c;
+    size_t                 body;   /* bytes of body seen */
+    void                  *tap;    /* a tap under way, or NULL */
+    bool                   tapped; /* its records are in: answer */
+};
+
+static void lsh_http_tap_done(void *cookie)
+{
+    struct lsh_http_req *rq = cookie;
+
+    rq->tapped = true;
+    MHD_resume_connection(rq->c);
+    if (rq->h->loop != NULL) {
+        lsh_timer_start(rq->h->loop, &rq->h->timer, 0, 0, lsh_http_timer,
+                        rq->h);
+    }
+}
+
+/* A number argument in [lo, hi], or def when absent; -1 when bad. */
+static long long lsh_http_arg(struct MHD_Connection *c, const char *name,
+                              long long def, long long lo, long long hi)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    char       *end;
+    long long   n;
+
+    if (v == NULL) {
+        return def;
+    }
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    return *v == '\0' || *end != '\0' || errno != 0 || n < lo || n > hi ? -1
+                                                                        : n;
+}
+
+static enum MHD_Result lsh_http_tap(struct lsh_http       *h,
+                                    struct MHD_Connection *c,
+                                    struct lsh_http_req *rq, const char *url)
+{
+    const char *pipeline;
+    const char *after;
+    long long   limit;
+    long long   wait;
+    unsigned    status = MHD_HTTP_BAD_REQUEST;
+
+    if (rq->tapped) {
+        lsh_buf_reset(&h->out);
+        h->api.tap_take(h->api.arg, rq->tap, &h->out);
+        rq->tap = NULL;
+        return lsh_http_answer(c, MHD_HTTP_OK, "application/x-ndjson", &h->out,
+                               NULL);
+    }
+    pipeline =
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pipeline");
+    after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+    limit = lsh_http_arg(c, "limit", 10, 1, 1000);
+    wait = lsh_http_arg(c, "wait", 1000, 0, 10000);
+    if (pipeline == NULL || limit < 0 || wait < 0) {
+        return lsh_http_error(h, c, MHD_HTTP_BAD_REQUEST,
+                              "give pipeline=NAME, and optionally "
+                              "after=input|FILTER_NUMBER, limit=1..1000, "
+                              "wait=0..10000 (ms)",
+                              url);
+    }
+    lsh_buf_reset(&h->tmp);
+    rq->tap = h->api.tap_start(h->api.arg, pipeline,
+                               after != NULL ? after : "input", (size_t)limit,
+                               wait, lsh_http_tap_done, rq, &h->tmp, &status);
+    if (rq->tap == NULL) {
+        lsh_buf_reset(&h->out);
+        lsh_buf_adds(&h->out, "{\"error\":");
+        lsh_json_str(&h->out, h->tmp.ptr, h->tmp.len);
+        lsh_buf_addc(&h->out, '}');
+        return lsh_http_json(h, c, status);
+    }
+    MHD_suspend_connection(c); /* lsh_http_tap_done resumes it */
+    return MHD_YES;
+}
+
+/*
+ * libmicrohttpd calls this once when the headers are in, again for each
+ * piece of the body, and a last time with none left (and once more after
+ * a tap resumed the connection).  The body is not used: it is counted and
+ * refused past LSH_HTTP_MAX_BODY.
+ */
 static enum MHD_Result lsh_http_handler(void *cls, struct MHD_Connection *c,
                                         const char *url, const char *method,
                                         const char *version, const char *upload,
                                         size_t *upload_size, void **con_cls)
 {
-    struct lsh_http *h = cls;
-    uintptr_t        seen = (uintptr_t)*con_cls;
+    struct lsh_http     *h = cls;
+    struct lsh_http_req *rq = *con_cls;
 
     (void)version;
     (void)upload;
-    if (seen == 0) {
-        *con_cls = (void *)(uintptr_t)1;
+    if (rq == NULL) {
+        rq = lsh_calloc(1, sizeof(*rq));
+        rq->h = h;
+        rq->c = c;
+        *con_cls = rq;
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        seen += *upload_size;
+        rq->body += *upload_size;
         *upload_size = 0;
-        *con_cls = (void *)seen;
         return MHD_YES;
     }
-    if (seen - 1 > LSH_HTTP_MAX_BODY) {
+    if (rq->body > LSH_HTTP_MAX_BODY) {
         return lsh_http_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE,
                               "the request body is larger than 4 KiB", url);
     }
+    if (strcmp(url, "/api/v1/tap") == 0 && h->api.tap_start != NULL) {
+        if (!lsh_http_is_get(method)) {
+            h->allow = "GET, HEAD";
+            return lsh_http_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  "only GET and HEAD are allowed on", url);
+        }
+        return lsh_http_tap(h, c, rq, url);
+    }
     return lsh_http_route(h, c, url, method);
+}
+
+static void lsh_http_completed(void *cls, struct MHD_Connection *c,
+                               void                          **con_cls,
+                               enum MHD_RequestTerminationCode why)
+{
+    struct lsh_http     *h = cls;
+    struct lsh_http_req *rq = *con_cls;
+
+    (void)c;
+    (void)why;
+    if (rq == NULL) {
+        return;
+    }
+    if (rq->tap != NULL) {
+        h->api.tap_cancel(h->api.arg, rq->tap);
+    }
+    free(rq);
+    *con_cls = NULL;
 }
 
 static void lsh_http_log(void *cls, const char *fmt, va_list ap)
@@ -302,8 +423,6 @@ static void lsh_http_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* --- the loop ----------------------------------------------------------- */
-
-static void lsh_http_timer(struct lsh_timer *t);
 
 /* Runs what is due, and arms the timer for what libmicrohttpd waits for. */
 void lsh_http_run(struct lsh_http *h)
@@ -338,7 +457,8 @@ static struct lsh_http *lsh_http_create(const struct lsh_http_conf    *c,
                                         const struct sockaddr_storage *ss)
 {
     struct lsh_http *h = lsh_calloc(1, sizeof(*h));
-    unsigned         flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned         flags =
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
     h->conf = c;
     h->api = *api;
@@ -350,12 +470,12 @@ static struct lsh_http *lsh_http_create(const struct lsh_http_conf    *c,
         flags |= MHD_USE_IPv6;
     }
     h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, lsh_http_handler, h, MHD_OPTION_EXTERNAL_LOGGER,
-        lsh_http_log, h, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)LSH_HTTP_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(c->timeout_ms / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)LSH_HTTP_MAX_HEADERS,
+        flags, 0, NULL, NULL, lsh_http_handler, h, MHD_OPTION_NOTIFY_COMPLETED,
+        lsh_http_completed, h, MHD_OPTION_EXTERNAL_LOGGER, lsh_http_log, h,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LSH_HTTP_PER_IP,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(c->timeout_ms / 1000),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LSH_HTTP_MAX_HEADERS,
         ss != NULL ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, ss, MHD_OPTION_END);
     if (h->d == NULL) {
         free(h);
@@ -396,8 +516,8 @@ struct lsh_http *lsh_http_start(struct lsh_loop            *loop,
         return NULL;
     }
     lsh_info("HTTP API on http://%s (/metrics, /health, /ready, "
-             "/api/v1/pipelines)",
-             c->listen);
+             "/api/v1/pipelines, /api/v1/tap%s)",
+             c->listen, c->reload ? ", /api/v1/reload" : "");
     lsh_http_run(h);
     return h;
 }

@@ -41,6 +41,19 @@ struct lsh_http_api {
     bool (*ready)(void *arg, struct lsh_buf *why);     /* JSON reasons */
     /* POST /api/v1/reload: LSH_OK (applied) or not; the outcome, JSON */
     int (*reload)(void *arg, struct lsh_buf *out);
+    /*
+     * GET /api/v1/tap: starts copying the records of pipeline at stage
+     * after ("input", or a filter's number) as JSON lines, until limit
+     * records or wait_ms; then done(cookie) is called (once).  Returns
+     * the tap, or NULL with why in err (status 404 or 400 in *status).
+     * tap_take appends what was copied and frees the tap; tap_cancel
+     * frees it unanswered.
+     */
+    void *(*tap_start)(void *arg, const char *pipeline, const char *after,
+                       size_t limit, int64_t wait_ms, void (*done)(void *),
+                       void *cookie, struct lsh_buf *err, unsigned *status);
+    void (*tap_take)(void *arg, void *tap, struct lsh_buf *out);
+    void (*tap_cancel)(void *arg, void *tap);
 };
 
 struct lsh_http;

@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "ckpt.h"
+#include "client.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
@@ -37,6 +38,9 @@ static void lsh_usage(FILE *to)
     fprintf(to,
             "usage: logship -c PATH [--check] [--log-level LEVEL]\n"
             "       logship --checkpoints STATE_DIR\n"
+            "       logship top [-c PATH | --url URL]\n"
+            "       logship tap PIPELINE [-c PATH | --url URL] "
+            "[--after input|N] [--limit N]\n"
             "       logship --doc | --doc-metrics | --version | --help\n"
             "\n"
             "  -c, --config PATH    YAML file, or directory of *.yaml files "
@@ -269,6 +273,12 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP); /* a reload, never the default (exit 129) */
+    if (argc >= 2 && strcmp(argv[1], "top") == 0) {
+        return lsh_top_main(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "tap") == 0) {
+        return lsh_tap_main(argc - 1, argv + 1);
+    }
     if (lsh_parse_args(argc, argv, &args) != LSH_OK) {
         return LSH_EXIT_CONFIG;
     }

@@ -5,10 +5,10 @@ set -euo pipefail
 
 # build and run
 pkgs=(build-essential cmake pkg-config librdkafka-dev libyaml-dev
-      libpcre2-dev zlib1g-dev libmicrohttpd-dev)
+      libpcre2-dev zlib1g-dev libmicrohttpd-dev libncurses-dev)
 # tests, the local broker and the demo
 pkgs+=(libcmocka-dev kcat python3 python3-yaml gzip maven openjdk-17-jre-headless
-       procps util-linux logrotate prometheus)
+       procps util-linux logrotate prometheus tmux)
 # quality gates: sanitizers, fuzzing, valgrind, formatting
 pkgs+=(clang libclang-rt-14-dev valgrind clang-format)
 

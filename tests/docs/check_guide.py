@@ -10,7 +10,7 @@ import re
 import sys
 
 DOCS = ["docs/architecture.md", "CONTRIBUTING.md"]
-ROOTS = ("core/", "inputs/", "filters/", "outputs/", "tests/", "scripts/",
+ROOTS = ("core/", "cli/", "inputs/", "filters/", "outputs/", "tests/", "scripts/",
          "bench/", "docs/", "deploy/", "conf.d/", "CONTRIBUTING.md",
          "README.md", "CMakeLists.txt")
 PLACEHOLDER = re.compile(r"[<*]|NNN")
@@ -19,7 +19,7 @@ PLACEHOLDER = re.compile(r"[<*]|NNN")
 def paths_in(text):
     spans = re.findall(r"`([^`\n]+)`", text)
     spans += re.findall(r"\]\(([^)#\s]+)", text)
-    spans += re.findall(r"(?<![\w/.-])((?:core|inputs|filters|outputs|tests|"
+    spans += re.findall(r"(?<![\w/.-])((?:core|cli|inputs|filters|outputs|tests|"
                         r"scripts|bench|docs|deploy)/[\w./\[\]<>*-]*[\w\]])",
                         text)
     for span in spans:

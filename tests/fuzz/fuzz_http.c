@@ -55,13 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                           .reload = true,
                                           .max_connections = 4,
                                           .timeout_ms = 1000};
-    static const struct lsh_http_api api = {NULL, fuzz_metrics, fuzz_pipelines,
-                                            fuzz_ready, fuzz_reload};
-    int                              sv[2];
-    char                             buf[8192];
-    struct lsh_buf                   got = LSH_BUF_INIT;
-    int                              turns;
-    bool                             eof = false;
+    static const struct lsh_http_api api = {
+        NULL,        fuzz_metrics, fuzz_pipelines, fuzz_ready,
+        fuzz_reload, NULL,         NULL,           NULL};
+    int            sv[2];
+    char           buf[8192];
+    struct lsh_buf got = LSH_BUF_INIT;
+    int            turns;
+    bool           eof = false;
 
     if (h == NULL) {
         h = lsh_http_new_unbound(&c, &api);
