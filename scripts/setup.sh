@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config librdkafka-dev libyaml-dev
       libpcre2-dev zlib1g-dev libmicrohttpd-dev libncurses-dev)
 # tests, the local broker and the demo
 pkgs+=(libcmocka-dev kcat python3 python3-yaml gzip maven openjdk-17-jre-headless
-       procps util-linux logrotate prometheus tmux)
+       procps util-linux logrotate prometheus tmux help2man lintian)
 # quality gates: sanitizers, fuzzing, valgrind, formatting
 pkgs+=(clang libclang-rt-14-dev valgrind clang-format)
 

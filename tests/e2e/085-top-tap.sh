@@ -46,7 +46,9 @@ helper_pids=$writer
 # taps all along, at every stage: they must change nothing delivered
 (while [ ! -e "$work/logs/STOP" ]; do
     for after in input 1 2; do
-        logship tap p -c "$work/p.yaml" --after "$after" --limit 50 >/dev/null 2>&1 || true
+        # (bounded: once the writer stops, a tap waits for records for good)
+        timeout 5 "$LOGSHIP" tap p -c "$work/p.yaml" --after "$after" --limit 50 \
+            >/dev/null 2>&1 || true
     done
 done) &
 tapper=$!
