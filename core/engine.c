@@ -24,6 +24,7 @@
 
 static void lsh_engine_collect_task(struct lsh_task *t);
 static void lsh_pipeline_retire_timer(struct lsh_timer *t);
+static void lsh_engine_prune_checkpoints(struct lsh_timer *t);
 static void lsh_pipeline_resume_task(struct lsh_task *t);
 static void lsh_engine_drain_task(struct lsh_task *t);
 
@@ -200,6 +201,8 @@ static int lsh_engine_lock(struct lsh_engine *e, const char *dir)
             n--;
         }
         pid[n > 0 ? n : 0] = '\0';
+        close(e->lock_fd); /* not ours: the next try locks again */
+        e->lock_fd = -1;
         return lsh_error("state_dir '%s' is in use by another logship "
                          "(pid %s); give each instance its own state_dir",
                          dir, pid[0] ? pid : "unknown");
@@ -285,8 +288,12 @@ static int lsh_pipeline_open_checkpoints(struct lsh_pipeline *p)
     if (!lsh_pipeline_checkpoints(p) || p->ckpt != NULL) {
         return LSH_OK;
     }
-    if (e->lock_fd < 0 && lsh_engine_lock(e, dir) != LSH_OK) {
-        return LSH_ERR;
+    if (e->lock_fd < 0) {
+        if (lsh_engine_lock(e, dir) != LSH_OK) {
+            return LSH_ERR;
+        }
+        lsh_timer_start(e->loop, &e->ckpt_prune, 0, 60000,
+                        lsh_engine_prune_checkpoints, e);
     }
     rc = lsh_ckpt_open(&p->ckpt, dir, p->name, &err);
     if (rc != LSH_OK) {
@@ -386,10 +393,6 @@ int lsh_engine_start(struct lsh_engine *e, bool handle_signals)
         if (lsh_pipeline_init(e->pipelines[i]) != LSH_OK) {
             return LSH_ERR;
         }
-    }
-    if (e->lock_fd >= 0) {
-        lsh_timer_start(e->loop, &e->ckpt_prune, 0, 60000,
-                        lsh_engine_prune_checkpoints, e);
     }
     if (e->cfg->service.http != NULL && e->cfg->service.http->listen != NULL) {
         struct lsh_http_api api = {
@@ -603,26 +606,45 @@ void lsh_input_ready(struct lsh_instance *ins)
     }
 }
 
-void lsh_input_done(struct lsh_instance *ins)
+/*
+ * When every input of every pipeline has finished (the ends of stdin),
+ * logship shuts down.  A pipeline a reload drains does not count: it is
+ * going.
+ */
+void lsh_engine_check_inputs(struct lsh_engine *e)
 {
-    struct lsh_engine *e = ins->engine;
-    size_t             i;
-    size_t             j;
+    bool   any = false;
+    size_t i;
+    size_t j;
 
-    ins->done = true;
-    ins->ready = false;
-    lsh_task_cancel(ins->loop, &ins->task);
+    if (e->stopping) {
+        return;
+    }
     for (i = 0; i < e->npipelines; i++) {
         struct lsh_pipeline *p = e->pipelines[i];
 
+        if (p->draining) {
+            continue;
+        }
         for (j = 0; j < p->nstages[LSH_PLUGIN_INPUT]; j++) {
             if (!lsh_inputs(p)[j].done) {
                 return;
             }
+            any = true;
         }
     }
-    e->input_end = !e->stopping;
-    lsh_engine_shutdown(e, "every input has finished");
+    if (any) {
+        e->input_end = true;
+        lsh_engine_shutdown(e, "every input has finished");
+    }
+}
+
+void lsh_input_done(struct lsh_instance *ins)
+{
+    ins->done = true;
+    ins->ready = false;
+    lsh_task_cancel(ins->loop, &ins->task);
+    lsh_engine_check_inputs(ins->engine);
 }
 
 static void lsh_engine_collect_task(struct lsh_task *t)
@@ -692,7 +714,7 @@ static void lsh_engine_drain_task(struct lsh_task *t)
 }
 
 /* True if some input of p keeps no checkpoint: what it read is only here */
-static bool lsh_pipeline_volatile(const struct lsh_pipeline *p)
+bool lsh_pipeline_volatile(const struct lsh_pipeline *p)
 {
     size_t i;
 
@@ -981,15 +1003,23 @@ void lsh_engine_destroy(struct lsh_engine *e)
     if (e == NULL) {
         return;
     }
-    lsh_http_stop(e->http);
     lsh_timer_stop(e->loop, &e->ckpt_timer);
     lsh_timer_stop(e->loop, &e->ckpt_prune);
     lsh_timer_stop(e->loop, &e->deadline);
     lsh_timer_stop(e->loop, &e->progress);
     for (i = 0; i < e->npipelines; i++) {
-        lsh_pipeline_free(e->pipelines[i]);
+        lsh_pipeline_free(e->pipelines[i]); /* each one's final save */
     }
     e->npipelines = 0;
+    /*
+     * Taps still waiting are answered with what they have: libmicrohttpd
+     * may not be stopped with a connection suspended.
+     */
+    lsh_engine_taps_finish(e);
+    if (e->http != NULL) {
+        lsh_http_settle(e->http);
+    }
+    lsh_http_stop(e->http);
     if (e->lock_fd >= 0) {
         close(e->lock_fd); /* releases the flock */
     }

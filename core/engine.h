@@ -57,7 +57,9 @@ void lsh_engine_set_source(struct lsh_engine *e, const char *path,
  * one whose service section changed (other than log_level), is refused:
  * the running one goes on.  Logged and counted; if report is not NULL,
  * the outcome is appended to it as JSON.  Returns LSH_OK if applied,
- * LSH_EINVAL if refused.
+ * LSH_EINVAL if refused, LSH_ERR if applied but an added or changed
+ * pipeline failed to start (it stays stopped; logged).  A pipeline that
+ * reads stdin is never drained by a reload: it goes on as it is.
  */
 int lsh_engine_reload(struct lsh_engine *e, const char *why,
                       struct lsh_buf *report);

@@ -102,6 +102,10 @@ void lsh_pipeline_stop(struct lsh_pipeline *p);
 /* Its plugins' exit(), the last checkpoint save, compaction; freed. */
 void lsh_pipeline_free(struct lsh_pipeline *p);
 bool lsh_pipeline_drained(const struct lsh_pipeline *p);
+/* Some input of p keeps no checkpoint (stdin): what it read is only here */
+bool lsh_pipeline_volatile(const struct lsh_pipeline *p);
+/* Every input finished (the ends of stdin): shut down. */
+void lsh_engine_check_inputs(struct lsh_engine *e);
 void lsh_engine_add_pipeline(struct lsh_engine *e, struct lsh_pipeline *p);
 void lsh_engine_remove_pipeline(struct lsh_engine *e, struct lsh_pipeline *p);
 struct lsh_pipeline *lsh_engine_find_pipeline(struct lsh_engine *e,
@@ -122,6 +126,8 @@ void *lsh_engine_tap_start(void *engine, const char *pipeline,
                            struct lsh_buf *err, unsigned *status);
 void  lsh_engine_tap_take(void *engine, void *tap, struct lsh_buf *out);
 void  lsh_engine_tap_cancel(void *engine, void *tap);
+/* Answers every tap with what it has (at the end). */
+void lsh_engine_taps_finish(struct lsh_engine *e);
 
 /* engine_report.c: the HTTP API's views (see http.h) */
 void    lsh_engine_metrics(void *engine, struct lsh_buf *out);

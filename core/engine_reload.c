@@ -92,14 +92,15 @@ void lsh_pipeline_retire(struct lsh_pipeline *p)
     lsh_pipeline_free(p);
     if (restart == NULL) {
         lsh_info("pipeline '%s' stopped: its checkpoints are saved", name);
-        return;
+    } else {
+        if (lsh_reload_start(e, restart, from)) {
+            lsh_info("pipeline '%s' restarted with its new settings, from "
+                     "its checkpoints",
+                     name);
+        }
+        lsh_engine_cfg_release(e, from);
     }
-    if (lsh_reload_start(e, restart, from)) {
-        lsh_info("pipeline '%s' restarted with its new settings, from its "
-                 "checkpoints",
-                 name);
-    }
-    lsh_engine_cfg_release(e, from);
+    lsh_engine_check_inputs(e); /* what is left may all have finished */
 }
 
 static const struct lsh_pipeline_conf *
@@ -148,6 +149,7 @@ int lsh_engine_reload(struct lsh_engine *e, const char *why,
     struct lsh_buf         changed = LSH_BUF_INIT;
     struct lsh_buf         added = LSH_BUF_INIT;
     struct lsh_buf         removed = LSH_BUF_INIT;
+    struct lsh_buf         failed = LSH_BUF_INIT;
     size_t                 n;
     size_t                 i;
     int                    rc;
@@ -202,7 +204,14 @@ int lsh_engine_reload(struct lsh_engine *e, const char *why,
             p->restart_from = NULL;
         }
         p->restart = NULL;
-        if (pc == NULL) {
+        if (!p->draining && lsh_pipeline_volatile(p) &&
+            (pc == NULL || !lsh_node_equal(p->pc->node, pc->node, NULL))) {
+            /* what stdin gave exists nowhere else: never drained away */
+            lsh_warn("pipeline '%s' reads stdin, which cannot be read again: "
+                     "a reload leaves it as it is (restart logship to %s it)",
+                     p->name, pc == NULL ? "remove" : "change");
+            lsh_reload_name(&kept, p->name);
+        } else if (pc == NULL) {
             lsh_reload_name(&removed, p->name);
             lsh_pipeline_stop(p);
         } else if (!p->draining &&
@@ -220,22 +229,30 @@ int lsh_engine_reload(struct lsh_engine *e, const char *why,
         const struct lsh_pipeline_conf *pc = &cfg->pipelines[i];
 
         if (lsh_engine_find_pipeline(e, pc->name) == NULL) {
-            lsh_reload_name(&added, pc->name);
-            lsh_reload_start(e, pc, ref);
+            if (lsh_reload_start(e, pc, ref)) {
+                lsh_reload_name(&added, pc->name);
+            } else {
+                lsh_reload_name(&failed, pc->name);
+            }
         }
     }
     e->reloads++;
     lsh_info("reload (%s) applied: unchanged [%s], changed [%s], added [%s], "
-             "removed [%s]",
+             "removed [%s]%s%s%s",
              why, lsh_buf_cstr(&kept), lsh_buf_cstr(&changed),
-             lsh_buf_cstr(&added), lsh_buf_cstr(&removed));
+             lsh_buf_cstr(&added), lsh_buf_cstr(&removed),
+             failed.len > 0 ? ", failed to start [" : "", lsh_buf_cstr(&failed),
+             failed.len > 0 ? "]" : "");
     if (report != NULL) {
         lsh_buf_addf(report,
                      "{\"applied\":true,\"unchanged\":[%s],\"changed\":[%s],"
-                     "\"added\":[%s],\"removed\":[%s]}",
+                     "\"added\":[%s],\"removed\":[%s],\"failed\":[%s]}",
                      lsh_buf_cstr(&kept), lsh_buf_cstr(&changed),
-                     lsh_buf_cstr(&added), lsh_buf_cstr(&removed));
+                     lsh_buf_cstr(&added), lsh_buf_cstr(&removed),
+                     lsh_buf_cstr(&failed));
     }
+    rc = failed.len > 0 ? LSH_ERR : LSH_OK;
+    lsh_buf_release(&failed);
     lsh_buf_release(&kept);
     lsh_buf_release(&changed);
     lsh_buf_release(&added);
@@ -251,5 +268,6 @@ int lsh_engine_reload(struct lsh_engine *e, const char *why,
         ref = next;
     }
     lsh_engine_cfg_release(e, e->cfgs); /* the hold above; current: kept */
-    return LSH_OK;
+    lsh_engine_check_inputs(e);
+    return rc;
 }

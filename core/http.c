@@ -74,6 +74,7 @@ struct lsh_http {
     struct lsh_buf              out; /* the answer being built */
     struct lsh_buf              tmp;
     const char                 *allow; /* methods, for a 405 */
+    int taps; /* requests waiting on a tap, or its answer */
 };
 
 int lsh_http_parse_listen(const char *listen, struct sockaddr_storage *ss,
@@ -214,10 +215,14 @@ static enum MHD_Result lsh_http_route(struct lsh_http       *h,
                                   "only POST is allowed on", url);
         }
         lsh_buf_reset(&h->out);
-        return lsh_http_json(h, c,
-                             h->api.reload(h->api.arg, &h->out) == LSH_OK
-                                 ? MHD_HTTP_OK
-                                 : MHD_HTTP_UNPROCESSABLE_CONTENT);
+        switch (h->api.reload(h->api.arg, &h->out)) {
+        case LSH_OK:
+            return lsh_http_json(h, c, MHD_HTTP_OK);
+        case LSH_EINVAL: /* refused: the configuration */
+            return lsh_http_json(h, c, MHD_HTTP_UNPROCESSABLE_CONTENT);
+        default: /* applied, but a pipeline failed to start */
+            return lsh_http_json(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR);
+        }
     }
 
     for (i = 0; i < LSH_ARRAY_SIZE(paths); i++) {
@@ -316,6 +321,7 @@ static enum MHD_Result lsh_http_tap(struct lsh_http       *h,
         lsh_buf_reset(&h->out);
         h->api.tap_take(h->api.arg, rq->tap, &h->out);
         rq->tap = NULL;
+        h->taps--;
         return lsh_http_answer(c, MHD_HTTP_OK, "application/x-ndjson", &h->out,
                                NULL);
     }
@@ -342,6 +348,7 @@ static enum MHD_Result lsh_http_tap(struct lsh_http       *h,
         lsh_buf_addc(&h->out, '}');
         return lsh_http_json(h, c, status);
     }
+    h->taps++;
     MHD_suspend_connection(c); /* lsh_http_tap_done resumes it */
     return MHD_YES;
 }
@@ -403,6 +410,7 @@ static void lsh_http_completed(void *cls, struct MHD_Connection *c,
     }
     if (rq->tap != NULL) {
         h->api.tap_cancel(h->api.arg, rq->tap);
+        h->taps--;
     }
     free(rq);
     *con_cls = NULL;
@@ -540,6 +548,19 @@ int lsh_http_add_connection(struct lsh_http *h, int fd)
         return LSH_ERR;
     }
     return LSH_OK;
+}
+
+void lsh_http_settle(struct lsh_http *h)
+{
+    int i;
+
+    /* resumed taps are answered within a few turns, then sent */
+    for (i = 0; i < 100 && h->taps > 0; i++) {
+        MHD_run(h->d);
+    }
+    for (i = 0; i < 10; i++) {
+        MHD_run(h->d);
+    }
 }
 
 void lsh_http_stop(struct lsh_http *h)

@@ -80,6 +80,9 @@ struct lsh_http *lsh_http_new_unbound(const struct lsh_http_conf *c,
 int  lsh_http_add_connection(struct lsh_http *h, int fd);
 void lsh_http_run(struct lsh_http *h);
 
+/* Runs the server until no connection is suspended (before stopping). */
+void lsh_http_settle(struct lsh_http *h);
+
 void lsh_http_stop(struct lsh_http *h);
 
 #endif

@@ -4,8 +4,9 @@
  * really produced.
  *
  * A tap waits at one stage of one pipeline (by name: it outlives a
- * reload) until it has `limit` records or its wait is over, and is then
- * answered.  The records are copied, never held: delivery and the
+ * reload) until it has `limit` records (or 4 MiB of them) or its wait
+ * is over, and is then answered; a record larger than 64 KiB is shown as
+ * a line that says so.  The records are copied, never held: delivery and the
  * checkpoints do not see a tap.  With no tap, the cost is one pointer
  * test per batch; with one, the JSON encoding of the records it copies,
  * at most limit (1,000) of them.
@@ -17,6 +18,10 @@
 #include "engine_int.h"
 #include "json.h"
 #include "mem.h"
+
+/* A tap's answer stays small, whatever the records are. */
+#define LSH_TAP_MAX_BYTES  (4 * 1024 * 1024)
+#define LSH_TAP_MAX_RECORD (64 * 1024)
 
 struct lsh_tap {
     struct lsh_engine *e;
@@ -65,13 +70,29 @@ void lsh_tap_capture(struct lsh_pipeline *p, size_t stage,
             if (r->flags & LSH_REC_DROPPED) {
                 continue;
             }
-            lsh_json_record(&t->out, b, r, host);
-            lsh_buf_addc(&t->out, '\n');
+            if (r->body.len > LSH_TAP_MAX_RECORD) {
+                lsh_buf_addf(&t->out,
+                             "{\"tap\":\"a record of %zu bytes, not shown "
+                             "(more than 64 KiB)\"}\n",
+                             r->body.len);
+            } else {
+                lsh_json_record(&t->out, b, r, host);
+                lsh_buf_addc(&t->out, '\n');
+            }
             t->n++;
         }
-        if (t->n >= t->limit) {
+        if (t->n >= t->limit || t->out.len >= LSH_TAP_MAX_BYTES) {
             lsh_tap_finish(t);
         }
+    }
+}
+
+void lsh_engine_taps_finish(struct lsh_engine *e)
+{
+    struct lsh_tap *t;
+
+    for (t = e->taps; t != NULL; t = t->next) {
+        lsh_tap_finish(t);
     }
 }
 

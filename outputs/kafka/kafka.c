@@ -868,13 +868,17 @@ static void out_kafka_exit(struct lsh_instance *ins)
         if (ctx->inflight > 0) {
             lsh_ins_warn(ins, "%llu records not acknowledged at exit",
                          (unsigned long long)ctx->inflight);
-            rd_kafka_purge(ctx->rk,
-                           RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            /* not waiting for the broker threads: the loop may go on (a
+             * reload); their reports are served by the poll below */
+            rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                        RD_KAFKA_PURGE_F_INFLIGHT |
+                                        RD_KAFKA_PURGE_F_NON_BLOCKING);
         }
         rd_kafka_poll(ctx->rk, 0);
-        lsh_io_stop(ins->loop, &ctx->io);
         out_kafka_destroy_producer(ctx);
     }
+    /* with or without a producer (being made again): no event may follow */
+    lsh_io_stop(ins->loop, &ctx->io);
     out_kafka_retry_free_all(ctx);
     lsh_ins_info(
         ins,

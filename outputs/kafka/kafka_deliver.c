@@ -380,9 +380,12 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
         }
         return;
     }
-    ctx->s.failed++;
-    lsh_ins_fault(ctx->ins, "delivery to '%s' failed: %s",
-                  rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    if (!(purged && ctx->recreating)) {
+        /* a purge while the producer is replaced is not a failure */
+        ctx->s.failed++;
+        lsh_ins_fault(ctx->ins, "delivery to '%s' failed: %s",
+                      rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    }
     if (r == NULL) {
         /* to produce again as it was asked: partition as configured */
         msg.topic = rd_kafka_topic_name(m->rkt);

@@ -5,11 +5,13 @@
  * A write never waits, whatever standard output is: the event loop (the
  * HTTP API, Kafka's delivery reports) must go on while a reader is slow.
  * Its flags are never changed (the description may be shared with a
- * terminal or a socket, where O_NONBLOCK would reach the other end too),
- * so each write is sized to what it can take now: a pipe takes its free
- * room (F_GETPIPE_SZ minus FIONREAD), a socket is sent to with
- * MSG_DONTWAIT, a terminal takes PIPE_BUF bytes once poll(2) says it is
- * writable, a file or /dev/null anything.  When it can take nothing, what
+ * terminal or a socket, where O_NONBLOCK would reach the other end too).
+ * A pipe or a terminal is opened again through /proc/self/fd/1, which
+ * gives a description of its own, non-blocking; a socket is sent to with
+ * MSG_DONTWAIT; a file or /dev/null never waits.  Where /proc cannot
+ * reopen it, a pipe or terminal takes at most PIPE_BUF bytes a write once
+ * poll(2) says it is writable (a pipe then has a free page: the write
+ * fits).  When it can take nothing, what
  * was not written yet is kept, byte for byte, flush() returns LSH_EAGAIN
  * (the pipeline stops reading: back pressure), and epoll says when it can
  * be written; nothing is written twice or lost.  A real write
@@ -24,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,15 +43,16 @@ struct out_stdout_conf {
 
 /* What standard output is, as far as waiting goes. */
 enum out_stdout_kind {
-    OUT_STDOUT_FILE, /* a file, /dev/null: never waits */
-    OUT_STDOUT_PIPE,
-    OUT_STDOUT_SOCKET,
-    OUT_STDOUT_TTY, /* and other devices that may wait */
+    OUT_STDOUT_FILE,   /* a file, /dev/null: never waits */
+    OUT_STDOUT_OWN,    /* reopened non-blocking (a pipe, a terminal) */
+    OUT_STDOUT_SOCKET, /* MSG_DONTWAIT */
+    OUT_STDOUT_POLL,   /* a pipe or terminal /proc could not reopen */
 };
 
 struct out_stdout {
     struct lsh_instance *ins;
     enum out_stdout_kind kind;
+    int                  fd;   /* STDOUT_FILENO, or our own description */
     struct lsh_buf       buf;  /* the batch's lines */
     size_t               sent; /* of them, already written */
     struct lsh_io        io;   /* waiting for writability */
@@ -83,13 +85,19 @@ static int out_stdout_init(struct lsh_instance *ins, const void *conf)
     ctx->ins = ins;
     ins->ctx = ctx;
     ctx->kind = OUT_STDOUT_FILE;
-    if (fstat(STDOUT_FILENO, &st) == 0) {
-        if (S_ISFIFO(st.st_mode)) {
-            ctx->kind = OUT_STDOUT_PIPE;
-        } else if (S_ISSOCK(st.st_mode)) {
-            ctx->kind = OUT_STDOUT_SOCKET;
-        } else if (S_ISCHR(st.st_mode) && isatty(STDOUT_FILENO)) {
-            ctx->kind = OUT_STDOUT_TTY;
+    ctx->fd = STDOUT_FILENO;
+    if (fstat(STDOUT_FILENO, &st) != 0) {
+        return LSH_OK;
+    }
+    if (S_ISSOCK(st.st_mode)) {
+        ctx->kind = OUT_STDOUT_SOCKET;
+    } else if (S_ISFIFO(st.st_mode) ||
+               (S_ISCHR(st.st_mode) && isatty(STDOUT_FILENO))) {
+        ctx->fd = open("/proc/self/fd/1",
+                       O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        ctx->kind = ctx->fd >= 0 ? OUT_STDOUT_OWN : OUT_STDOUT_POLL;
+        if (ctx->fd < 0) {
+            ctx->fd = STDOUT_FILENO;
         }
     }
     return LSH_OK;
@@ -98,12 +106,10 @@ static int out_stdout_init(struct lsh_instance *ins, const void *conf)
 /* How much of n bytes stdout takes now without waiting; 0: none. */
 static size_t out_stdout_room(const struct out_stdout *ctx, size_t n)
 {
-    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
-    int           size;
-    int           unread;
+    struct pollfd p = {.fd = ctx->fd, .events = POLLOUT};
 
-    if (ctx->kind == OUT_STDOUT_FILE || ctx->kind == OUT_STDOUT_SOCKET) {
-        return n; /* a socket: MSG_DONTWAIT */
+    if (ctx->kind != OUT_STDOUT_POLL) {
+        return n; /* non-blocking, MSG_DONTWAIT, or never waits */
     }
     if (poll(&p, 1, 0) != 1) {
         return 0;
@@ -111,13 +117,7 @@ static size_t out_stdout_room(const struct out_stdout *ctx, size_t n)
     if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
         return n; /* the write says what is wrong (EPIPE) */
     }
-    if (ctx->kind == OUT_STDOUT_PIPE) {
-        size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
-        if (size > 0 && ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0) {
-            return LSH_MIN(n, (size_t)LSH_MAX(size - unread, 0));
-        }
-    }
-    return LSH_MIN(n, (size_t)PIPE_BUF); /* POLLOUT promises that much */
+    return LSH_MIN(n, (size_t)PIPE_BUF); /* POLLOUT: a free page */
 }
 
 static ssize_t out_stdout_write(const struct out_stdout *ctx, const char *p,
@@ -131,7 +131,7 @@ static ssize_t out_stdout_write(const struct out_stdout *ctx, const char *p,
         errno = EAGAIN;
         return -1;
     }
-    return write(STDOUT_FILENO, p, n);
+    return write(ctx->fd, p, n);
 }
 
 static void out_stdout_writable(struct lsh_io *io, uint32_t events)
@@ -155,7 +155,7 @@ static int out_stdout_wait(struct out_stdout *ctx)
 {
     ctx->waits++;
     if (!ctx->io.active &&
-        lsh_io_start(ctx->ins->loop, &ctx->io, STDOUT_FILENO, EPOLLOUT,
+        lsh_io_start(ctx->ins->loop, &ctx->io, ctx->fd, EPOLLOUT,
                      out_stdout_writable, ctx) != LSH_OK) {
         lsh_timer_start(ctx->ins->loop, &ctx->retry, 10, 0, out_stdout_retry,
                         ctx);
@@ -241,6 +241,9 @@ static void out_stdout_exit(struct lsh_instance *ins)
     if (ctx->waits > 0) {
         lsh_ins_info(ins, "stdout was full %llu times (waited for it)",
                      (unsigned long long)ctx->waits);
+    }
+    if (ctx->fd != STDOUT_FILENO) {
+        close(ctx->fd);
     }
     lsh_buf_release(&ctx->buf);
     free(ctx);

@@ -3,7 +3,8 @@
 # grep, Kafka) while lines are written.  tap shows records as they are
 # after the input and after each filter; taps running all along change
 # nothing that is delivered (every line arrives once).  top, in tmux,
-# shows the pipeline with a non-zero rate, and exits on q.
+# shows the pipeline with a non-zero rate, and exits on q.  A tap still
+# waiting at shutdown is answered, and logship exits cleanly.
 . "$(dirname "$0")/lib.sh"
 
 command -v tmux >/dev/null || fail "tmux is missing (scripts/setup.sh installs it)"
@@ -104,6 +105,14 @@ for j in range($n):
     if j % 4: print('%d keep' % j)" >"$work/want.txt"
 wait_exact 60 "$topic" "$(wc -l <"$work/want.txt")"
 check_topic exact "$topic" "$work/want.txt"
+# a tap still waiting (nothing is written now) when logship stops: it is
+# answered with what it has, and logship exits cleanly
+python3 "$probe_py" "$port" get '/api/v1/tap?pipeline=p&limit=1000&wait=10000' \
+    >"$work/tap-stop.txt" &
+tap_probe=$!
+sleep 1
 stop_logship TERM 20
-[ "$lsh_rc" -eq 0 ] || fail "logship exited $lsh_rc"
+[ "$lsh_rc" -eq 0 ] || fail "logship exited $lsh_rc with a tap waiting"
+wait "$tap_probe" || true
+[ "$(head -n 1 "$work/tap-stop.txt")" = 200 ] || fail "the waiting tap got $(head -n 1 "$work/tap-stop.txt")"
 pass

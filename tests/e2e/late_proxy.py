@@ -38,7 +38,12 @@ async def main():
 
     async def serve(reader, writer):
         await ready
-        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        try:
+            up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        except OSError as e:
+            print('upstream: %s' % e, file=sys.stderr, flush=True)
+            writer.close()  # the client sees it at once, and reconnects
+            return
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     server = await asyncio.start_server(serve, '127.0.0.1', 0)
