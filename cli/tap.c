@@ -107,7 +107,9 @@ int lsh_tap_main(int argc, char **argv)
         for (i = 0; i < body.len; i++) {
             shown += body.ptr[i] == '\n';
         }
-        fwrite(body.ptr, 1, body.len, stdout);
+        if (body.len > 0) {
+            fwrite(body.ptr, 1, body.len, stdout);
+        }
         fflush(stdout);
     }
     rc = 0;

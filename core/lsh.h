@@ -50,9 +50,9 @@ int lsh_fsync_dir(const char *dir);
  * Descriptors kept free for what is not a followed file: the outputs'
  * sockets (librdkafka connects on demand, and again after an outage), the
  * checkpoint files, the HTTP server.  An eighth of the open files limit,
- * at least 16 and at most 512.  lsh_fd_reserved(fd) is true when fd, the
- * lowest free descriptor just returned by open(), leaves fewer free than
- * that: every descriptor below it is in use.
+ * at least 4 (a tiny limit leaves room for files too) and at most 512.
+ * lsh_fd_reserved(fd) is true when fd, the lowest free descriptor just returned
+ * by open(), leaves fewer free than that: every descriptor below it is in use.
  */
 int  lsh_fd_reserve(void);
 bool lsh_fd_reserved(int fd);

@@ -135,7 +135,9 @@ static int lsh_show_checkpoints(const char *dir)
     if (n == 0) {
         fprintf(stderr, "logship: no checkpoints in '%s'\n", dir);
     }
-    fwrite(out.ptr, 1, out.len, stdout);
+    if (out.len > 0) {
+        fwrite(out.ptr, 1, out.len, stdout); /* ptr is NULL while empty */
+    }
     free(names);
     lsh_buf_release(&out);
     lsh_buf_release(&err);

@@ -88,7 +88,7 @@ int lsh_fd_reserve(void)
 {
     rlim_t r = lsh_fd_limit() / 8;
 
-    return (int)LSH_MIN(LSH_MAX(r, 16), 512);
+    return (int)LSH_MIN(LSH_MAX(r, 4), 512);
 }
 
 bool lsh_fd_reserved(int fd)

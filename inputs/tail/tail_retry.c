@@ -68,7 +68,7 @@ static const char *in_tail_retry_fix(int err)
     case EMFILE:
         return "raise the open files limit: LimitNOFILE= in the systemd "
                "unit, or ulimit -n; files never take the last eighth of it "
-               "(16 to 512), kept for the outputs";
+               "(4 to 512), kept for the outputs";
     case ENFILE:
         return "the system's file table is full: raise fs.file-max";
     case ENOSPC:
