@@ -868,11 +868,13 @@ static void out_kafka_exit(struct lsh_instance *ins)
         if (ctx->inflight > 0) {
             lsh_ins_warn(ins, "%llu records not acknowledged at exit",
                          (unsigned long long)ctx->inflight);
-            /* not waiting for the broker threads: the loop may go on (a
-             * reload); their reports are served by the poll below */
-            rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                        RD_KAFKA_PURGE_F_INFLIGHT |
-                                        RD_KAFKA_PURGE_F_NON_BLOCKING);
+            /*
+             * Blocking: the reports of every purged record are queued when
+             * it returns, so the poll below frees what they carry (a
+             * non-blocking purge left some for after the destroy: leaks).
+             */
+            rd_kafka_purge(ctx->rk,
+                           RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         }
         rd_kafka_poll(ctx->rk, 0);
         out_kafka_destroy_producer(ctx);
