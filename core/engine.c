@@ -450,20 +450,10 @@ void lsh_input_discard(struct lsh_instance *ins, struct lsh_batch *b)
 static bool lsh_engine_drained(struct lsh_engine *e)
 {
     size_t i;
-    size_t j;
 
     for (i = 0; i < e->npipelines; i++) {
-        struct lsh_pipeline *p = e->pipelines[i];
-
-        if (p->held != NULL) {
+        if (!lsh_pipeline_drained(e->pipelines[i])) {
             return false;
-        }
-        for (j = 0; j < p->nstages[LSH_PLUGIN_OUTPUT]; j++) {
-            struct lsh_instance *out = &lsh_outputs(p)[j];
-
-            if (out->plugin->pending != NULL && out->plugin->pending(out) > 0) {
-                return false;
-            }
         }
     }
     return true;

@@ -39,22 +39,28 @@ int lsh_engine_reload_http(void *engine, struct lsh_buf *out)
     return lsh_engine_reload(engine, "POST /api/v1/reload", out);
 }
 
-void lsh_engine_cfg_release(struct lsh_engine *e, struct lsh_engine_cfg *c)
+/* Frees the configurations no pipeline runs from, but the current one. */
+static void lsh_engine_cfg_gc(struct lsh_engine *e)
 {
-    struct lsh_engine_cfg **pp;
+    struct lsh_engine_cfg **pp = &e->cfgs;
 
-    c->users--;
-    if (c->users > 0 || !c->owned || c->cfg == e->cfg) {
-        return;
-    }
-    for (pp = &e->cfgs; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == c) {
+    while (*pp != NULL) {
+        struct lsh_engine_cfg *c = *pp;
+
+        if (c->users == 0 && c->owned && c->cfg != e->cfg) {
             *pp = c->next;
-            break;
+            lsh_config_destroy(c->cfg);
+            free(c);
+        } else {
+            pp = &c->next;
         }
     }
-    lsh_config_destroy(c->cfg);
-    free(c);
+}
+
+void lsh_engine_cfg_release(struct lsh_engine *e, struct lsh_engine_cfg *c)
+{
+    c->users--;
+    lsh_engine_cfg_gc(e);
 }
 
 /* Starts a pipeline made from pc; on failure it is freed, and logged. */
@@ -257,17 +263,8 @@ int lsh_engine_reload(struct lsh_engine *e, const char *why,
     lsh_buf_release(&changed);
     lsh_buf_release(&added);
     lsh_buf_release(&removed);
-    /* the configuration before goes once its last pipeline does */
-    for (ref = e->cfgs->next; ref != NULL;) {
-        struct lsh_engine_cfg *next = ref->next;
-
-        if (ref->users == 0 && ref->owned) {
-            ref->users = 1;
-            lsh_engine_cfg_release(e, ref);
-        }
-        ref = next;
-    }
-    lsh_engine_cfg_release(e, e->cfgs); /* the hold above; current: kept */
+    /* the hold above; the one before goes once its last pipeline does */
+    lsh_engine_cfg_release(e, ref);
     lsh_engine_check_inputs(e);
     return rc;
 }
