@@ -456,6 +456,7 @@ static void lsh_ckpt_clean(struct lsh_ckpt *ck)
     }
     ck->ndirty = 0;
     ck->ngone = 0;
+    ck->naway = 0;
     ck->pending = false;
 }
 
@@ -481,6 +482,9 @@ int lsh_ckpt_compact(struct lsh_ckpt *ck)
 {
     const char *what = "write";
 
+    if (ck->held) {
+        return LSH_OK;
+    }
     if (ck->path == NULL) {
         lsh_ckpt_clean(ck);
         return LSH_OK;
@@ -500,6 +504,7 @@ int lsh_ckpt_compact(struct lsh_ckpt *ck)
     lsh_hmap_each(&ck->entries, lsh_ckpt_all_persisted, NULL);
     ck->ndirty = 0;
     ck->ngone = 0;
+    ck->naway = 0;
     ck->pending = false;
     ck->snapshot_due = false;
     /*
@@ -520,7 +525,7 @@ int lsh_ckpt_save(struct lsh_ckpt *ck)
 {
     uint64_t before;
 
-    if (!ck->pending && !ck->snapshot_due) {
+    if (ck->held || (!ck->pending && !ck->snapshot_due)) {
         return LSH_OK;
     }
     if (ck->path == NULL) {
@@ -543,6 +548,85 @@ int lsh_ckpt_save(struct lsh_ckpt *ck)
     ck->s.bytes += lsh_journal_bytes(ck->journal) - before;
     lsh_ckpt_clean(ck);
     return LSH_OK;
+}
+
+/* --- a second store ------------------------------------------------------ */
+
+void lsh_ckpt_hold(struct lsh_ckpt *ck, bool hold)
+{
+    ck->held = hold;
+}
+
+void lsh_ckpt_changes(struct lsh_ckpt *ck,
+                      void (*fn)(void *arg, uint64_t id, const char *line,
+                                 size_t len),
+                      void *arg)
+{
+    struct lsh_buf line = LSH_BUF_INIT;
+    size_t         i;
+
+    for (i = 0; i < ck->naway; i++) {
+        fn(arg, ck->away[i], NULL, 0);
+    }
+    for (i = 0; i < ck->ngone; i++) {
+        fn(arg, ck->gone[i], NULL, 0);
+    }
+    for (i = 0; i < ck->ndirty; i++) {
+        struct lsh_ckpt_entry *e = lsh__ckpt_by_id(ck, ck->dirty[i]);
+
+        if (e != NULL) {
+            lsh_buf_reset(&line);
+            lsh__ckpt_entry_text(&line, e);
+            fn(arg, e->id, line.ptr, line.len);
+        }
+    }
+    lsh_buf_release(&line);
+}
+
+int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line)
+{
+    struct lsh_ckpt_entry *old = lsh__ckpt_by_id(ck, id);
+    struct lsh_ckpt_entry *e = NULL;
+    bool                   persisted = old != NULL && old->persisted;
+
+    if (line != NULL) {
+        e = lsh__ckpt_parse_entry(line, 2, 0);
+        if (e == NULL || e->id != id) {
+            if (e != NULL) {
+                lsh__ckpt_entry_free(e);
+            }
+            return LSH_EINVAL;
+        }
+    }
+    if (old != NULL) {
+        assert(old->owner == NULL);
+        lsh_ckpt_remove(ck, old); /* journaled as removed if it was on disk */
+    } else if (e == NULL) {
+        /* removed there, never here: only the second store hears of it */
+        LSH_GROW(ck->away, ck->away_cap, ck->naway + 1);
+        ck->away[ck->naway++] = id;
+        lsh_ckpt_changed(ck);
+    }
+    if (e != NULL) {
+        lsh__ckpt_insert(ck, e);
+        lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
+        if (persisted) {
+            /* its removal above is moot: the journal gets it whole */
+            ck->ngone--;
+            e->persisted = true;
+        }
+    }
+    return LSH_OK;
+}
+
+static void lsh_ckpt_touch1(struct lsh_hnode *n, void *arg)
+{
+    lsh_ckpt_touch(arg, (struct lsh_ckpt_entry *)n, LSH__CKPT_FULL);
+}
+
+void lsh_ckpt_touch_all(struct lsh_ckpt *ck)
+{
+    lsh_hmap_each(&ck->entries, lsh_ckpt_touch1, ck);
 }
 
 /* --- open and close ------------------------------------------------------ */
@@ -637,6 +721,7 @@ int lsh_ckpt_open(struct lsh_ckpt **out, const char *dir, const char *name,
         lsh_ckpt_close(ck);
         return rc;
     }
+    lsh__ckpt_load_tag(ck);
     ck->s.replayed = lsh_journal_records(ck->journal);
     ck->s.torn_tail = lsh_journal_dropped_tail(ck->journal);
     *out = ck;
@@ -660,6 +745,9 @@ void lsh_ckpt_close(struct lsh_ckpt *ck)
     lsh_hmap_release(&ck->by_id);
     free(ck->dirty);
     free(ck->gone);
+    free(ck->away);
+    free(ck->tag);
+    free(ck->tag_path);
     free(ck->path);
     free(ck->tmp);
     free(ck->jpath);

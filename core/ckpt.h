@@ -209,6 +209,49 @@ const struct lsh_ckpt_stats *lsh_ckpt_stats(const struct lsh_ckpt *ck);
 
 size_t lsh_ckpt_count(const struct lsh_ckpt *ck);
 
+/*
+ * A second store of the same entries, which takes precedence (the
+ * offsets topic of an exactly-once output): it gets what changed, and
+ * what it holds is put here at start.
+ *
+ * While held, lsh_ckpt_save() and lsh_ckpt_compact() write nothing (and
+ * keep what changed): the owner releases the hold only while the store
+ * holds what the second one committed, and saves.
+ */
+void lsh_ckpt_hold(struct lsh_ckpt *ck, bool hold);
+
+/*
+ * What changed since the last save: fn(arg, id, NULL, 0) for each entry
+ * removed, then fn(arg, id, line, len) for each entry changed, with its
+ * snapshot line.  Nothing is cleared: the next save does that.
+ */
+void lsh_ckpt_changes(struct lsh_ckpt *ck,
+                      void (*fn)(void *arg, uint64_t id, const char *line,
+                                 size_t len),
+                      void *arg);
+
+/*
+ * Sets entry id as the second store has it: line is its snapshot line
+ * (NUL-terminated), or NULL for "removed".  Only while nothing is
+ * claimed (before the inputs start).  The entry counts as changed (the
+ * next save persists it).  Returns LSH_OK, or LSH_EINVAL for a line that
+ * does not parse or names another id.
+ */
+int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line);
+
+/*
+ * A tag the owner of the second store leaves beside the store
+ * (<pipeline>.tag): who wrote it last.  lsh_ckpt_tag() is what was there
+ * at open (NULL: none).  lsh_ckpt_set_tag() writes it (synced), or
+ * removes it (NULL): the engine does that before it writes an unowned
+ * store, so a tag says the store was written only by its owner since.
+ */
+const char *lsh_ckpt_tag(const struct lsh_ckpt *ck);
+int         lsh_ckpt_set_tag(struct lsh_ckpt *ck, const char *tag);
+
+/* Every entry counts as changed: the second store gets all of them. */
+void lsh_ckpt_touch_all(struct lsh_ckpt *ck);
+
 /* The wall clock in seconds, as entries' seen times keep it. */
 int64_t lsh_ckpt_now(void);
 

@@ -26,6 +26,13 @@ struct lsh_ckpt {
     uint64_t *gone;
     size_t    ngone;
     size_t    gone_cap;
+    /* removed from another store of it, never known here (lsh_ckpt_put) */
+    uint64_t *away;
+    size_t    naway;
+    size_t    away_cap;
+    bool      held; /* its owner persists it (lsh_ckpt_hold) */
+    char     *tag;  /* lsh_ckpt_tag() */
+    char     *tag_path;
     bool      pending;      /* something to persist */
     bool      snapshot_due; /* the next save writes a snapshot */
     uint64_t  snapshot_bytes;
@@ -61,6 +68,9 @@ struct lsh_ckpt_entry *lsh__ckpt_by_id(struct lsh_ckpt *ck, uint64_t id);
 
 /* Reads the snapshot at ck->path into ck; LSH_OK, LSH_EINVAL, LSH_ERR. */
 int lsh__ckpt_load(struct lsh_ckpt *ck, struct lsh_buf *err);
+
+/* Reads the owner's tag beside the store, if any (at open). */
+void lsh__ckpt_load_tag(struct lsh_ckpt *ck);
 
 /* Writes ck as the snapshot of generation gen, atomically. */
 int lsh__ckpt_write_snapshot(struct lsh_ckpt *ck, uint64_t gen,

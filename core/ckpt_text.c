@@ -456,3 +456,86 @@ out:
     lsh_buf_release(&text);
     return rc;
 }
+
+/* --- the owner's tag ----------------------------------------------------- */
+
+/* <pipeline>.tag beside <pipeline>.ckpt (NULL for a store in memory). */
+static const char *lsh_ckpt_tag_path(struct lsh_ckpt *ck)
+{
+    size_t n;
+
+    if (ck->tag_path == NULL && ck->path != NULL) {
+        n = strlen(ck->path);
+        ck->tag_path = lsh_malloc(n + 8);
+        memcpy(ck->tag_path, ck->path, n + 1);
+        if (n > 5 && strcmp(ck->tag_path + n - 5, ".ckpt") == 0) {
+            n -= 5;
+        }
+        memcpy(ck->tag_path + n, ".tag", 5);
+    }
+    return ck->tag_path;
+}
+
+void lsh__ckpt_load_tag(struct lsh_ckpt *ck)
+{
+    const char *path = lsh_ckpt_tag_path(ck);
+    char        buf[512];
+    ssize_t     n;
+    int         fd;
+
+    if (path == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        return;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n > 0 && buf[n - 1] == '\n') {
+        buf[n - 1] = '\0';
+        ck->tag = lsh_strdup(buf);
+    }
+}
+
+const char *lsh_ckpt_tag(const struct lsh_ckpt *ck)
+{
+    return ck->tag;
+}
+
+int lsh_ckpt_set_tag(struct lsh_ckpt *ck, const char *tag)
+{
+    const char    *path = lsh_ckpt_tag_path(ck);
+    struct lsh_buf tmp = LSH_BUF_INIT;
+    int            fd;
+    int            rc = LSH_ERR;
+
+    if ((tag == NULL && ck->tag == NULL) ||
+        (tag != NULL && ck->tag != NULL && strcmp(tag, ck->tag) == 0)) {
+        return LSH_OK;
+    }
+    if (path == NULL) {
+        rc = LSH_OK;
+    } else if (tag == NULL) {
+        rc = unlink(path) == 0 || errno == ENOENT ? lsh_fsync_dir(ck->dir)
+                                                  : LSH_ERR;
+    } else {
+        lsh_buf_addf(&tmp, "%s.tmp", path);
+        fd = open(lsh_buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0644);
+        if (fd >= 0) {
+            rc = lsh_write_all(fd, tag, strlen(tag)) == LSH_OK &&
+                         lsh_write_all(fd, "\n", 1) == LSH_OK && fsync(fd) == 0
+                     ? LSH_OK
+                     : LSH_ERR;
+            close(fd);
+        }
+        if (rc == LSH_OK && (rename(lsh_buf_cstr(&tmp), path) != 0 ||
+                             lsh_fsync_dir(ck->dir) != LSH_OK)) {
+            rc = LSH_ERR;
+        }
+    }
+    lsh_buf_release(&tmp);
+    if (rc != LSH_OK) {
+        return lsh_error("cannot write '%s': %s", path, strerror(errno));
+    }
+    free(ck->tag);
+    ck->tag = tag != NULL ? lsh_strdup(tag) : NULL;
+    return LSH_OK;
+}

@@ -147,6 +147,7 @@ static void lsh_stage_load(struct lsh_stage_conf *st, enum lsh_plugin_kind kind,
                  st->plugin->name);
     }
     lsh_diag_ctx(d, "pipeline '%s': %s", pipeline, st->label);
+    st->node = n;
     st->conf = lsh_calloc(1, st->plugin->conf_size);
     lsh_opt_parse(st->plugin->options, n, lsh_type_skip, st->conf, d);
     if (d->nerrors == errors0 && st->plugin->validate != NULL) {
@@ -174,6 +175,50 @@ static void lsh_stages_load(struct lsh_pipeline_conf *pc,
     for (i = 0; i < list->nitems; i++) {
         lsh_stage_load(&pc->stages[kind][i], kind, list->items[i], i,
                        list->nitems, pc->name, d);
+    }
+}
+
+/* What an output asks of its pipeline (plugin requires()), checked. */
+static void lsh_pipeline_requires(struct lsh_pipeline_conf *pc,
+                                  struct lsh_diag          *d)
+{
+    size_t j;
+    size_t i;
+
+    for (j = 0; j < pc->nstages[LSH_PLUGIN_OUTPUT]; j++) {
+        const struct lsh_stage_conf *st = &pc->stages[LSH_PLUGIN_OUTPUT][j];
+        const char                  *key = "type";
+        unsigned                     req;
+
+        if (st->plugin == NULL || st->conf == NULL ||
+            st->plugin->requires == NULL) {
+            continue;
+        }
+        req = st->plugin->requires(st->conf, &key);
+        lsh_diag_ctx(d, "pipeline '%s': %s", pc->name, st->label);
+        d->node = st->node;
+        if ((req & LSH_REQ_ALONE) && pc->nstages[LSH_PLUGIN_OUTPUT] > 1) {
+            lsh_diag_key(d, key,
+                         "needs to be the pipeline's only output (this one "
+                         "has %zu): no transaction spans two outputs; give "
+                         "the other outputs a pipeline of their own",
+                         pc->nstages[LSH_PLUGIN_OUTPUT]);
+        }
+        for (i = 0;
+             (req & LSH_REQ_CHECKPOINTS) && i < pc->nstages[LSH_PLUGIN_INPUT];
+             i++) {
+            const struct lsh_stage_conf *in = &pc->stages[LSH_PLUGIN_INPUT][i];
+
+            if (in->plugin != NULL &&
+                !(in->plugin->flags & LSH_PLUGIN_CHECKPOINTS)) {
+                lsh_diag_key(d, key,
+                             "needs inputs that keep checkpoints; %s "
+                             "cannot read again what a failed transaction "
+                             "held",
+                             in->label);
+            }
+        }
+        d->node = NULL;
     }
 }
 
@@ -224,6 +269,8 @@ static void lsh_pipeline_load(struct lsh_pipeline_conf *pc,
     if (pc->nstages[LSH_PLUGIN_OUTPUT] == 0) {
         lsh_diag_error(d, &pair->key->mark, "needs at least one output");
     }
+    lsh_pipeline_requires(pc, d);
+    lsh_diag_ctx(d, "pipeline '%s'", pc->name);
 }
 
 static void lsh_pipelines_load(struct lsh_config *cfg, const struct lsh_node *n,

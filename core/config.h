@@ -27,6 +27,7 @@ struct lsh_stage_conf {
     const struct lsh_plugin *plugin;
     void                    *conf; /* plugin->conf_size bytes */
     struct lsh_mark          mark;
+    const struct lsh_node   *node;      /* its YAML (in doc) */
     char                     label[80]; /* "input 'tail' #2" */
 };
 

@@ -314,25 +314,73 @@ static int lsh_pipeline_open_checkpoints(struct lsh_pipeline *p)
     return LSH_OK;
 }
 
-/* Starts p's plugins: outputs, then filters, then inputs. */
-static int lsh_pipeline_init(struct lsh_pipeline *p)
+/* Starts the plugins of p of kind k that have not started. */
+static int lsh_pipeline_init_kind(struct lsh_pipeline *p,
+                                  enum lsh_plugin_kind k)
 {
-    static const enum lsh_plugin_kind order[] = {
-        LSH_PLUGIN_OUTPUT, LSH_PLUGIN_FILTER, LSH_PLUGIN_INPUT};
     size_t j;
-    size_t k;
 
-    p->started = true;
-    for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
-        for (j = 0; j < p->nstages[order[k]]; j++) {
-            struct lsh_instance *ins = &p->stages[order[k]][j];
+    for (j = 0; j < p->nstages[k]; j++) {
+        struct lsh_instance *ins = &p->stages[k][j];
 
-            if (ins->plugin->init(ins, ins->conf) != LSH_OK) {
-                return lsh_error("'%s' failed to start", ins->name);
-            }
+        if (ins->started) {
+            continue;
+        }
+        ins->started = true; /* exit() runs even if init() fails */
+        if (ins->plugin->init(ins, ins->conf) != LSH_OK) {
+            return lsh_error("'%s' failed to start", ins->name);
         }
     }
     return LSH_OK;
+}
+
+int lsh_pipeline_init_inputs(struct lsh_pipeline *p)
+{
+    return lsh_pipeline_init_kind(p, LSH_PLUGIN_INPUT);
+}
+
+/*
+ * Starts p's plugins: outputs, then filters, then inputs, unless an
+ * output asked the inputs to wait (lsh_output_inputs_wait()).
+ */
+static int lsh_pipeline_init(struct lsh_pipeline *p)
+{
+    p->started = true;
+    if (lsh_pipeline_init_kind(p, LSH_PLUGIN_OUTPUT) != LSH_OK ||
+        lsh_pipeline_init_kind(p, LSH_PLUGIN_FILTER) != LSH_OK) {
+        return LSH_ERR;
+    }
+    if (p->ckpt != NULL && !p->ckpt_owned && lsh_ckpt_tag(p->ckpt) != NULL &&
+        lsh_ckpt_set_tag(p->ckpt, NULL) != LSH_OK) {
+        return LSH_ERR; /* the tag would say an owner wrote what we write */
+    }
+    return p->inputs_wait > 0 ? LSH_OK : lsh_pipeline_init_inputs(p);
+}
+
+void lsh_output_inputs_wait(struct lsh_instance *ins)
+{
+    ins->pipeline->inputs_wait++;
+}
+
+void lsh_output_inputs_go(struct lsh_instance *ins)
+{
+    struct lsh_pipeline *p = ins->pipeline;
+
+    if (p->inputs_wait == 0 || --p->inputs_wait > 0 || p->draining ||
+        p->engine->stopping || !p->started) {
+        return;
+    }
+    if (lsh_pipeline_init_inputs(p) != LSH_OK) {
+        lsh_engine_shutdown(p->engine, "an input failed to start");
+    }
+}
+
+struct lsh_ckpt *lsh_output_ckpt(struct lsh_instance *ins, bool own)
+{
+    if (own) {
+        ins->pipeline->ckpt_owned = true;
+    }
+    return ins->pipeline->ckpt;
 }
 
 int lsh_pipeline_start(struct lsh_pipeline *p)
@@ -921,7 +969,7 @@ void lsh_pipeline_stop(struct lsh_pipeline *p)
             }
             ins->stopped = true;
             lsh_task_cancel(e->loop, &ins->task);
-            if (ins->plugin->stop != NULL && p->started) {
+            if (ins->plugin->stop != NULL && ins->started) {
                 ins->plugin->stop(ins);
             }
         }
@@ -952,13 +1000,14 @@ void lsh_pipeline_free(struct lsh_pipeline *p)
     }
     lsh_timer_stop(e->loop, &p->retry);
     lsh_timer_stop(e->loop, &p->drain_limit);
+    lsh_timer_stop(e->loop, &p->restart_now);
     lsh_task_cancel(e->loop, &p->resume);
     for (k = 0; k < LSH_ARRAY_SIZE(order); k++) {
         for (j = 0; j < p->nstages[order[k]]; j++) {
             struct lsh_instance *ins = &p->stages[order[k]][j];
 
             lsh_task_cancel(e->loop, &ins->task);
-            if (p->started && ins->plugin->exit != NULL) {
+            if (ins->started && ins->plugin->exit != NULL) {
                 ins->plugin->exit(ins);
             }
         }

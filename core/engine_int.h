@@ -42,13 +42,19 @@ struct lsh_pipeline {
     struct lsh_timer                drain_limit; /* shutdown_timeout */
     const struct lsh_pipeline_conf *restart;     /* then start this, or NULL */
     struct lsh_engine_cfg          *restart_from;
-    struct lsh_instance            *stages[3]; /* by enum lsh_plugin_kind */
-    size_t                          nstages[3];
-    struct lsh_ckpt                *ckpt; /* NULL if no input checkpoints */
-    struct lsh_batch               *held; /* batch an output could not take */
-    size_t                          held_out; /* output to continue with */
-    size_t                          held_pos; /* record to continue from */
-    struct lsh_task                 resume;
+    /* an output asked to start again from the checkpoints (restart) */
+    struct lsh_timer     restart_now;
+    char                 restart_why[200];
+    uint64_t             restarts;    /* times that happened */
+    size_t               inputs_wait; /* outputs the inputs' start waits for */
+    bool                 ckpt_owned;  /* an output persists the checkpoints */
+    struct lsh_instance *stages[3];   /* by enum lsh_plugin_kind */
+    size_t               nstages[3];
+    struct lsh_ckpt     *ckpt;     /* NULL if no input checkpoints */
+    struct lsh_batch    *held;     /* batch an output could not take */
+    size_t               held_out; /* output to continue with */
+    size_t               held_pos; /* record to continue from */
+    struct lsh_task      resume;
     /* an output failed (flush() returned LSH_ERR): tried again later */
     struct lsh_timer retry;
     int64_t          retry_ms; /* the next backoff */
@@ -116,6 +122,8 @@ int  lsh_engine_reload_http(void *engine, struct lsh_buf *out);
 /* A draining pipeline is drained (or its time is up): it goes, and what
  * replaces it starts. */
 void lsh_pipeline_retire(struct lsh_pipeline *p);
+/* Starts the inputs of p whose init() has not run; LSH_OK or LSH_ERR. */
+int lsh_pipeline_init_inputs(struct lsh_pipeline *p);
 
 /* tap.c: copies records passing stage of p to the taps waiting there */
 void  lsh_tap_capture(struct lsh_pipeline *p, size_t stage,

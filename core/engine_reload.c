@@ -90,7 +90,10 @@ void lsh_pipeline_retire(struct lsh_pipeline *p)
     struct lsh_engine              *e = p->engine;
     const struct lsh_pipeline_conf *restart = p->restart;
     struct lsh_engine_cfg          *from = p->restart_from;
+    bool                            again = p->restart_why[0] != '\0';
+    uint64_t                        restarts = p->restarts + (again ? 1 : 0);
     char                            name[128];
+    struct lsh_pipeline            *np;
 
     snprintf(name, sizeof(name), "%s", p->name);
     p->restart_from = NULL; /* its reference is ours now */
@@ -99,14 +102,51 @@ void lsh_pipeline_retire(struct lsh_pipeline *p)
     if (restart == NULL) {
         lsh_info("pipeline '%s' stopped: its checkpoints are saved", name);
     } else {
-        if (lsh_reload_start(e, restart, from)) {
+        if (lsh_reload_start(e, restart, from) && !again) {
             lsh_info("pipeline '%s' restarted with its new settings, from "
                      "its checkpoints",
                      name);
         }
+        np = lsh_engine_find_pipeline(e, name);
+        if (np != NULL) {
+            np->restarts = restarts;
+        }
         lsh_engine_cfg_release(e, from);
     }
     lsh_engine_check_inputs(e); /* what is left may all have finished */
+}
+
+static void lsh_pipeline_restart_timer(struct lsh_timer *t)
+{
+    struct lsh_pipeline *p = t->data;
+
+    if (p->engine->stopping || p->draining) {
+        return; /* going anyway: the shutdown or reload frees it */
+    }
+    lsh_warn("pipeline '%s' starts again from its committed offsets (%s); "
+             "what was read since is read again",
+             p->name, p->restart_why);
+    p->restart = p->pc;
+    p->restart_from = p->from;
+    p->from->users++;
+    lsh_pipeline_retire(p);
+}
+
+void lsh_output_restart(struct lsh_instance *ins, const char *why)
+{
+    struct lsh_pipeline *p = ins->pipeline;
+
+    if (p->restart_now.active || p->restart_why[0] != '\0') {
+        return;
+    }
+    snprintf(p->restart_why, sizeof(p->restart_why), "%s", why);
+    lsh_timer_start(p->engine->loop, &p->restart_now, 0, 0,
+                    lsh_pipeline_restart_timer, p);
+}
+
+uint64_t lsh_output_restarts(struct lsh_instance *ins)
+{
+    return ins->pipeline->restarts;
 }
 
 static const struct lsh_pipeline_conf *

@@ -60,6 +60,7 @@ struct lsh_instance {
     bool            ready; /* input: has data to collect */
     bool            done;  /* input: will never emit again */
     bool            stopped;
+    bool            started; /* init() was called */
     uint64_t        records; /* input: emitted; filter: let through;
                                 output: accepted */
     uint64_t bytes;          /* input: body bytes of the records emitted */
@@ -89,6 +90,10 @@ struct lsh_metrics;
 /* plugin flags */
 #define LSH_PLUGIN_CHECKPOINTS 0x1u /* input: keeps offsets in state_dir */
 
+/* what an output's configuration asks of its pipeline (requires()) */
+#define LSH_REQ_ALONE       0x1u /* no other output in the pipeline */
+#define LSH_REQ_CHECKPOINTS 0x2u /* every input keeps checkpoints */
+
 struct lsh_ckpt;
 
 struct lsh_plugin {
@@ -101,6 +106,12 @@ struct lsh_plugin {
 
     /* Optional cross-option checks; report with lsh_diag_key(). */
     int (*validate)(const void *conf, struct lsh_diag *d);
+
+    /*
+     * Output, optional: what this configuration asks of its pipeline
+     * (LSH_REQ_*), checked by --check; *key names the option that asks.
+     */
+    unsigned (*requires)(const void *conf, const char **key);
 
     /* Sets ins->ctx, registers fds and timers.  LSH_OK or LSH_ERR. */
     int (*init)(struct lsh_instance *ins, const void *conf);
@@ -202,6 +213,32 @@ struct lsh_ckpt *lsh_input_ckpt(struct lsh_instance *ins);
 
 /* Output: room has freed up (or acks arrived); retry blocked batches. */
 void lsh_output_wake(struct lsh_instance *ins);
+
+/*
+ * Output, from init(): the pipeline's inputs wait until the output calls
+ * lsh_output_inputs_go() (an exactly-once output reads its committed
+ * offsets first).  Their init() then runs.
+ */
+void lsh_output_inputs_wait(struct lsh_instance *ins);
+void lsh_output_inputs_go(struct lsh_instance *ins);
+
+/*
+ * Output: the pipeline's checkpoint store, or NULL if no input keeps one.
+ * An output that owns it (own: true) is the only writer: the engine then
+ * persists nothing by itself, and the store is written only after the
+ * owner calls lsh_ckpt_hold(ck, false) (see ckpt.h).
+ */
+struct lsh_ckpt *lsh_output_ckpt(struct lsh_instance *ins, bool own);
+
+/*
+ * Output: throws the pipeline's state away and starts it again from its
+ * persisted checkpoints, soon (from the loop, never inside the call):
+ * what was read and not committed is read again.  Logged with why.
+ */
+void lsh_output_restart(struct lsh_instance *ins, const char *why);
+
+/* How many times the pipeline of ins was started again that way. */
+uint64_t lsh_output_restarts(struct lsh_instance *ins);
 
 /*
  * Records an error of ins for the HTTP API (last_error), without logging

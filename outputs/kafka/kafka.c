@@ -37,7 +37,8 @@ static const char *const out_kafka_partitioners[] = {
 static const char *const out_kafka_codecs[] = {"none", "gzip", "snappy",
                                                "lz4",  "zstd", NULL};
 static const char *const out_kafka_acks[] = {"all", "1", "0", NULL};
-static const char *const out_kafka_deliveries[] = {"async", "sync", NULL};
+static const char *const out_kafka_deliveries[] = {"async", "sync",
+                                                   "exactly_once", NULL};
 static const char *const out_kafka_protocols[] = {
     "plaintext", "ssl", "sasl_plaintext", "sasl_ssl", NULL,
 };
@@ -221,7 +222,42 @@ static const struct lsh_option out_kafka_options[] = {
      .values = out_kafka_deliveries,
      .help = "async: keep reading while records are in flight; sync: "
              "wait for every record of a batch to be acknowledged before "
-             "the next (slower; see docs/kafka.md)."},
+             "the next (slower; see docs/kafka.md); exactly_once: records "
+             "and file offsets committed in one Kafka transaction, so a "
+             "read_committed consumer sees each line once "
+             "(docs/exactly-once.md)."},
+    {.name = "transactional_id",
+     .type = LSH_OPT_STR,
+     .def = "logship-{{host}}-{{pipeline}}",
+     .offset = KOPT(transactional_id),
+     .help = "exactly_once: transactional.id, from {{host}} and "
+             "{{pipeline}}. It must stay the same across restarts of one "
+             "host's pipeline and differ between hosts: a new instance "
+             "fences the old one by it, and finds its offsets by it."},
+    {.name = "offsets_topic",
+     .type = LSH_OPT_STR,
+     .def = "logship-offsets",
+     .offset = KOPT(offsets_topic),
+     .help = "exactly_once: the compacted topic the file offsets are "
+             "committed to, in the same transaction as the records; "
+             "created if missing."},
+    {.name = "transaction_interval",
+     .type = LSH_OPT_DURATION,
+     .def = "100ms",
+     .offset = KOPT(transaction_interval_ms),
+     .min = 1,
+     .max = 600000,
+     .help = "exactly_once: a transaction commits this long after its "
+             "first record (or at transaction_records): records become "
+             "visible to read_committed consumers then."},
+    {.name = "transaction_records",
+     .type = LSH_OPT_INT,
+     .def = "50000",
+     .offset = KOPT(transaction_records),
+     .min = 1,
+     .max = 100000000,
+     .help = "exactly_once: a transaction commits once it holds this many "
+             "records, before transaction_interval."},
     {.name = "statistics_interval",
      .type = LSH_OPT_DURATION,
      .def = "10s",
@@ -475,6 +511,57 @@ err:
     return NULL;
 }
 
+/* A connection setting (for a client that is not the producer)? */
+static bool out_kafka_connection_prop(const char *name)
+{
+    static const char *const prefixes[] = {
+        "bootstrap.servers",
+        "metadata.broker.list",
+        "security.protocol",
+        "sasl.",
+        "ssl.",
+        "enable.ssl.",
+        "socket.",
+        "broker.address.",
+        "client.",
+        "api.version",
+        "broker.version.",
+        "reconnect.",
+        "enable.sasl.",
+    };
+    size_t i;
+
+    for (i = 0; i < LSH_ARRAY_SIZE(prefixes); i++) {
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+rd_kafka_conf_t *out_kafka_conf_connection(const struct out_kafka_conf *c)
+{
+    rd_kafka_conf_t      *kc = rd_kafka_conf_new();
+    struct out_kafka_prop props[32];
+    size_t                n = out_kafka_props(c, props);
+    size_t                i;
+    char                  err[256];
+
+    for (i = 0; i < n; i++) {
+        if (out_kafka_connection_prop(props[i].name)) {
+            rd_kafka_conf_set(kc, props[i].name, out_kafka_val(&props[i]), err,
+                              sizeof(err));
+        }
+    }
+    for (i = 0; i < c->rdkafka.n; i++) {
+        if (out_kafka_connection_prop(c->rdkafka.keys[i])) {
+            rd_kafka_conf_set(kc, c->rdkafka.keys[i], c->rdkafka.vals[i], err,
+                              sizeof(err));
+        }
+    }
+    return kc;
+}
+
 /* A valid Kafka topic name: 1 to 249 of [a-zA-Z0-9._-], not . or .. */
 static bool out_kafka_topic_ok(const char *s, size_t n)
 {
@@ -494,6 +581,57 @@ static bool out_kafka_topic_ok(const char *s, size_t n)
         }
     }
     return true;
+}
+
+/* delivery: exactly_once needs what a transactional producer needs. */
+static int out_kafka_validate_eos(const struct out_kafka_conf *c,
+                                  struct lsh_diag             *d)
+{
+    const char *why = NULL;
+    char       *id = out_kafka_txn_id(c, "p", &why);
+    int         rc = LSH_OK;
+    size_t      i;
+
+    free(id);
+    if (id == NULL) {
+        rc = lsh_diag_key(d, "transactional_id", "%s", why);
+    }
+    if (c->acks != 0) {
+        rc = lsh_diag_key(d, "acks",
+                          "delivery: exactly_once needs acks: all (a "
+                          "transaction commits only what every in-sync "
+                          "replica has)");
+    }
+    if (!c->idempotence) {
+        rc = lsh_diag_key(d, "idempotence",
+                          "delivery: exactly_once needs idempotence: true "
+                          "(transactions are built on it)");
+    }
+    if (!out_kafka_topic_ok(c->offsets_topic, strlen(c->offsets_topic))) {
+        rc = lsh_diag_key(d, "offsets_topic", "'%s' is not a valid topic name",
+                          c->offsets_topic);
+    }
+    for (i = 0; i < c->rdkafka.n; i++) {
+        if (strcmp(c->rdkafka.keys[i], "transactional.id") == 0 ||
+            strcmp(c->rdkafka.keys[i], "enable.idempotence") == 0) {
+            rc = lsh_diag_error(d, &c->rdkafka.marks[i],
+                                "option 'rdkafka': property '%s' is set by "
+                                "delivery: exactly_once (use "
+                                "transactional_id)",
+                                c->rdkafka.keys[i]);
+        }
+    }
+    return rc;
+}
+
+static unsigned out_kafka_requires(const void *conf, const char **key)
+{
+    const struct out_kafka_conf *c = conf;
+
+    *key = "delivery";
+    return c->delivery == OUT_KAFKA_EXACTLY_ONCE
+               ? LSH_REQ_ALONE | LSH_REQ_CHECKPOINTS
+               : 0;
 }
 
 static int out_kafka_validate(const void *conf, struct lsh_diag *d)
@@ -541,6 +679,9 @@ static int out_kafka_validate(const void *conf, struct lsh_diag *d)
         rc = lsh_diag_key(d, "acks",
                           "idempotence needs acks: all (or set "
                           "idempotence: false)");
+    }
+    if (c->delivery == OUT_KAFKA_EXACTLY_ONCE) {
+        rc = out_kafka_validate_eos(c, d) != LSH_OK ? LSH_EINVAL : rc;
     }
     if (c->redeliver_backoff_max_ms < c->redeliver_backoff_ms) {
         rc = lsh_diag_key(d, "redeliver_backoff_max",
@@ -658,6 +799,10 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
      * The time librdkafka would give each message (0 means "now" to it),
      * taken once a flush instead of once a record.
      */
+    if (ctx->txn != NULL && out_kafka_txn_take(ctx, *pos) != LSH_OK) {
+        ctx->want_wake = true;
+        return LSH_EAGAIN;
+    }
     ctx->now_ms = lsh_now_real_ns() / LSH_NS_PER_MS;
     for (i = *pos; i < b->n; i++) {
         const struct lsh_record *r = &b->recs[i];
@@ -698,6 +843,9 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
         ctx->inflight++;
         ctx->inflight_bytes += cost;
         lsh_ticket_hold(b->ticket, 1);
+        if (ctx->txn != NULL && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            out_kafka_txn_produced(ctx);
+        }
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             /* refused (too large), or the topic is failing: kept */
             out_kafka_failed(ctx, err, &m, b->ticket, NULL, true,
@@ -756,6 +904,10 @@ static int out_kafka_init(struct lsh_instance *ins, const void *conf)
     if (pipe2(ctx->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
         return lsh_ins_error(ins, "pipe: %s", strerror(errno));
     }
+    if (c->delivery == OUT_KAFKA_EXACTLY_ONCE &&
+        out_kafka_txn_init(ctx) != LSH_OK) {
+        return LSH_ERR;
+    }
     if (out_kafka_create(ctx) != LSH_OK) {
         return LSH_ERR;
     }
@@ -770,7 +922,10 @@ static size_t out_kafka_pending(struct lsh_instance *ins)
 {
     struct out_kafka *ctx = ins->ctx;
 
-    return ctx != NULL ? ctx->inflight : 0;
+    if (ctx == NULL) {
+        return 0;
+    }
+    return ctx->inflight + (ctx->txn != NULL ? out_kafka_txn_pending(ctx) : 0);
 }
 
 static void out_kafka_counts(struct lsh_instance      *ins,
@@ -842,6 +997,9 @@ static void out_kafka_status(struct lsh_instance *ins, struct lsh_buf *json)
                  ",\"fallbacks\":%" PRIu64,
                  ctx->m.updates > 0 ? ctx->m.brokers_up : -1, ctx->s.restarts,
                  ctx->s.fallbacks);
+    if (ctx->txn != NULL) {
+        out_kafka_txn_status((struct out_kafka *)ctx, json);
+    }
 }
 
 static void out_kafka_stop(struct lsh_instance *ins)
@@ -851,6 +1009,9 @@ static void out_kafka_stop(struct lsh_instance *ins)
     if (ctx != NULL && ctx->rk != NULL) {
         /* send what lingers now; delivery reports come through the loop */
         rd_kafka_flush(ctx->rk, 0);
+    }
+    if (ctx != NULL && ctx->txn != NULL) {
+        out_kafka_txn_stop(ctx); /* commit what is delivered */
     }
 }
 
@@ -862,6 +1023,9 @@ static void out_kafka_exit(struct lsh_instance *ins)
         return;
     }
     ctx->exiting = true;
+    if (ctx->txn != NULL) {
+        out_kafka_txn_exit(ctx); /* the last commit, or an abort */
+    }
     lsh_timer_stop(ins->loop, &ctx->retry_timer);
     lsh_timer_stop(ins->loop, &ctx->producer_timer);
     if (ctx->rk != NULL) {
@@ -928,6 +1092,7 @@ const struct lsh_plugin out_kafka_plugin = {
     .options = out_kafka_options,
     .conf_size = sizeof(struct out_kafka_conf),
     .validate = out_kafka_validate,
+    .requires = out_kafka_requires,
     .init = out_kafka_init,
     .flush = out_kafka_flush,
     .pending = out_kafka_pending,

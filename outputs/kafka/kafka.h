@@ -21,7 +21,11 @@
 #include "tpl.h"
 
 enum out_kafka_format { OUT_KAFKA_JSON, OUT_KAFKA_RAW, OUT_KAFKA_TEMPLATE };
-enum out_kafka_delivery { OUT_KAFKA_ASYNC, OUT_KAFKA_SYNC };
+enum out_kafka_delivery {
+    OUT_KAFKA_ASYNC,
+    OUT_KAFKA_SYNC,
+    OUT_KAFKA_EXACTLY_ONCE,
+};
 
 /* librdkafka's own cost per queued message, beyond its bytes */
 #define OUT_KAFKA_MSG_OVERHEAD 256
@@ -65,6 +69,10 @@ struct out_kafka_conf {
     int64_t                    message_timeout_ms;
     int64_t                    max_inflight_bytes;
     int                        delivery;
+    char                      *transactional_id; /* {{host}}, {{pipeline}} */
+    char                      *offsets_topic;
+    int64_t                    transaction_interval_ms;
+    int64_t                    transaction_records;
     int64_t                    statistics_interval_ms;
     int                        security_protocol;
     int                        sasl_mechanism;
@@ -151,8 +159,11 @@ struct out_kafka_metrics {
     int64_t  brokers_up;     /* brokers in state UP */
 };
 
+struct out_kafka_txn;
+
 struct out_kafka {
     struct lsh_instance         *ins;
+    struct out_kafka_txn        *txn; /* delivery: exactly_once, else NULL */
     const struct out_kafka_conf *conf;
     rd_kafka_t                  *rk;
     struct lsh_hmap              topics;
@@ -174,20 +185,21 @@ struct out_kafka {
     struct out_kafka_retry **retry_tail;
     struct lsh_timer         retry_timer;
     struct out_kafka_dlq     dlq;
-    uint64_t         retry_pending; /* redelivered records not reported yet */
-    uint64_t         retry_queued;  /* records in the retry queue */
-    bool             want_wake;
-    bool             retry_blocked; /* librdkafka was full */
-    bool             exiting;
-    bool             fatal;
-    bool             recreating;     /* the old producer drains */
-    struct lsh_timer producer_timer; /* drain, or create again */
-    int64_t          create_backoff_ms;
-    int64_t          recreate_since; /* monotonic ns */
-    bool             drain_told;
-    int64_t          told_permanent; /* monotonic ns, rate limit */
-    bool             reached;        /* a broker answered, ever */
-    bool             all_down;       /* since the last sign of life */
+    uint64_t retry_pending; /* redelivered records not reported yet */
+    uint64_t retry_queued;  /* records in the retry queue */
+    bool     want_wake;
+    bool     retry_blocked; /* librdkafka was full */
+    bool     exiting;
+    bool     fatal;
+    rd_kafka_resp_err_t      fatal_err;  /* what rd_kafka_fatal_error() said */
+    bool                     recreating; /* the old producer drains */
+    struct lsh_timer         producer_timer; /* drain, or create again */
+    int64_t                  create_backoff_ms;
+    int64_t                  recreate_since; /* monotonic ns */
+    bool                     drain_told;
+    int64_t                  told_permanent; /* monotonic ns, rate limit */
+    bool                     reached;        /* a broker answered, ever */
+    bool                     all_down;       /* since the last sign of life */
     struct out_kafka_stats   s;
     struct out_kafka_metrics m;
 };
@@ -196,6 +208,12 @@ struct out_kafka {
 rd_kafka_conf_t *out_kafka_conf_build(const struct out_kafka_conf *c, char *err,
                                       size_t errlen, const char **bad_opt,
                                       long *bad_prop);
+
+/* The connection settings alone (brokers, security), for another client. */
+rd_kafka_conf_t *out_kafka_conf_connection(const struct out_kafka_conf *c);
+
+/* kafka_deliver.c: librdkafka's logs of a client to ours (opaque: ctx) */
+void out_kafka_conf_logs(rd_kafka_conf_t *kc, struct out_kafka *ctx);
 
 /* kafka_dlq.c */
 int out_kafka_dlq_open(struct out_kafka *ctx);
@@ -232,6 +250,32 @@ void   out_kafka_maybe_wake(struct out_kafka *ctx);
 void   out_kafka_retry_free_all(struct out_kafka *ctx);
 size_t out_kafka_cost(const struct out_kafka_msg *m);
 void   out_kafka_resolved(struct out_kafka *ctx, size_t cost);
+
+/* kafka_txn.c: delivery: exactly_once */
+/* the transactional.id of conf c in pipeline (NULL: malformed; why says) */
+char *out_kafka_txn_id(const struct out_kafka_conf *c, const char *pipeline,
+                       const char **why);
+int   out_kafka_txn_init(struct out_kafka *ctx);
+/* sets transactional.id on the producer's configuration */
+int  out_kafka_txn_conf(struct out_kafka *ctx, rd_kafka_conf_t *kc, char *err,
+                        size_t errlen);
+void out_kafka_txn_exit(struct out_kafka *ctx);
+/* flush(): LSH_OK to produce the batch from *pos on, or LSH_EAGAIN */
+int  out_kafka_txn_take(struct out_kafka *ctx, size_t pos);
+void out_kafka_txn_produced(struct out_kafka *ctx);
+/* a delivery report of ours (an offsets record): true if it was one */
+bool out_kafka_txn_report(struct out_kafka *ctx, const rd_kafka_message_t *m);
+/* a record's delivery failed: the transaction cannot commit */
+void out_kafka_txn_broken(struct out_kafka *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* a fatal producer error: fenced (stop for good), or start again */
+void out_kafka_txn_fatal(struct out_kafka *ctx, rd_kafka_resp_err_t err);
+/* after delivery reports: commits when one is due and all are in */
+void out_kafka_txn_serve(struct out_kafka *ctx);
+void out_kafka_txn_stop(struct out_kafka *ctx);
+/* what pending() adds: an open transaction, or offsets not committed */
+size_t out_kafka_txn_pending(struct out_kafka *ctx);
+void   out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json);
 
 /* kafka_stats.c */
 void out_kafka_stats_parse(struct out_kafka_metrics *m, const char *json,

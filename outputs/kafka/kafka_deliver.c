@@ -353,6 +353,9 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
     bool                    purged;
 
     (void)rk;
+    if (ctx->txn != NULL && out_kafka_txn_report(ctx, m)) {
+        return; /* an offsets record */
+    }
     if (r != NULL) {
         ctx->retry_pending--; /* a redelivery's report, whatever it says */
     }
@@ -372,7 +375,14 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
     }
     purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
              m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
-    if (ctx->exiting) {
+    if (ctx->txn != NULL && !ctx->exiting) {
+        /* its transaction cannot commit: it is read again, not kept */
+        out_kafka_txn_broken(ctx, "delivery to '%s' failed: %s",
+                             rd_kafka_topic_name(m->rkt),
+                             rd_kafka_err2str(m->err));
+        ctx->s.failed++;
+    }
+    if (ctx->exiting || ctx->txn != NULL) {
         /* not delivered: the ticket stays held, the checkpoint too */
         out_kafka_resolved(ctx, out_kafka_cost(&msg));
         if (r != NULL) {
@@ -432,6 +442,12 @@ static void out_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
     lsh_log(our, ctx->ins->name, "librdkafka %s: %s", fac, buf);
 }
 
+void out_kafka_conf_logs(rd_kafka_conf_t *kc, struct out_kafka *ctx)
+{
+    rd_kafka_conf_set_opaque(kc, ctx);
+    rd_kafka_conf_set_log_cb(kc, out_kafka_log_cb);
+}
+
 static void out_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
                                void *opaque)
 {
@@ -439,7 +455,12 @@ static void out_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
     char              fatal[512];
 
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        ctx->fatal_err = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        if (ctx->txn != NULL) {
+            ctx->fatal = true; /* kafka_txn.c tells and handles it */
+            lsh_ins_fault(ctx->ins, "fatal producer error: %s", fatal);
+            return;
+        }
         lsh_ins_error(ctx->ins,
                       "fatal producer error: %s; replacing the producer and "
                       "producing what was in flight again",
@@ -479,6 +500,11 @@ int out_kafka_create(struct out_kafka *ctx)
 
     kc = out_kafka_conf_build(ctx->conf, err, sizeof(err), &bad_opt, &bad);
     if (kc == NULL) {
+        return lsh_ins_error(ctx->ins, "%s", err);
+    }
+    if (ctx->txn != NULL &&
+        out_kafka_txn_conf(ctx, kc, err, sizeof(err)) != LSH_OK) {
+        rd_kafka_conf_destroy(kc);
         return lsh_ins_error(ctx->ins, "%s", err);
     }
     rd_kafka_conf_set_opaque(kc, ctx);
@@ -640,6 +666,14 @@ void out_kafka_maybe_wake(struct out_kafka *ctx)
 void out_kafka_serve(struct out_kafka *ctx)
 {
     while (rd_kafka_poll(ctx->rk, 0) > 0) {
+    }
+    if (ctx->txn != NULL) {
+        if (ctx->fatal) {
+            out_kafka_txn_fatal(ctx, ctx->fatal_err);
+        }
+        out_kafka_txn_serve(ctx);
+        out_kafka_maybe_wake(ctx);
+        return;
     }
     if (ctx->fatal) {
         out_kafka_recreate(ctx);

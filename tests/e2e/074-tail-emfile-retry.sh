@@ -32,6 +32,13 @@ done
 bash -c "ulimit -n 64 && exec $LOGSHIP_WRAPPER \"$LOGSHIP\" -c \"$work/p.yaml\"" \
     >"$work/logship.out" 2>"$work/logship.err" &
 lsh_pid=$!
+diagnose_live() {
+    echo "--- logship's descriptors (files excluded) ---"
+    ls -l "/proc/$lsh_pid/fd" 2>&1 | grep -v "$work/logs/" | awk '{print $9, $10, $11}'
+    echo "--- proxy stderr ---"
+    cat "$work/proxy.err"
+    echo "--- the topic holds $(topic_count "$topic") messages ---"
+}
 wait_for 10 "an open failed" log_has "cannot open '$work/logs/"
 log_has "raise the open files limit" || fail "the fix is not named"
 log_has "kept for the outputs" || fail "the reserve is not named"
@@ -43,7 +50,7 @@ n_open=$(echo "$opened" | wc -l)
 [ "$n_open" -lt 50 ] || fail "every file opened; the test proves nothing"
 # deleting the opened files must free a descriptor for each of the rest
 [ $((n_open * 2)) -ge 50 ] || fail "only $n_open files opened: too few for the rest to fit later"
-wait_for 20 "the opened files shipped" topic_has "$topic" $((n_open * 10))
+wait_for 40 "the opened files shipped" topic_has "$topic" $((n_open * 10))
 echo "$n_open of 50 files opened under ulimit -n 64"
 # delete the followed files: their descriptors are freed after rotate_wait
 for f in $opened; do

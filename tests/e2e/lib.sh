@@ -38,6 +38,10 @@ helper_pids= # background helpers of a test, killed at its end
 cleanup() {
     local rc=$?
     local pid
+    # a test may define diagnose_live: what to look at while logship runs
+    if [ "$rc" -ne 0 ] && declare -F diagnose_live >/dev/null; then
+        diagnose_live >&2 || true
+    fi
     for pid in $helper_pids; do
         kill "$pid" 2>/dev/null || true
     done
@@ -219,6 +223,14 @@ tail_config() {
         echo "    outputs:"
         echo "      - {type: kafka, brokers: \"$BROKERS\", topic: $t, format: raw}"
     } >"$file"
+}
+
+# Makes the kafka output of config $1 exactly-once, with a transactional id
+# and an offsets topic of its own ($2-offsets), and optional more options.
+eos_output() {
+    local file=$1 t=$2 more=${3:-}
+    sed -i "s|topic: $t, format: raw}|topic: $t, format: raw, delivery: exactly_once, transactional_id: \"lsh-$t-{{pipeline}}\", offsets_topic: $t-offsets${more:+, $more}}|" "$file"
+    grep -q "delivery: exactly_once" "$file" || fail "eos_output: no kafka output in $file"
 }
 
 # The committed offset of the checkpoint entry for path $2 of the pipeline
