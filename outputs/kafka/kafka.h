@@ -275,7 +275,9 @@ void out_kafka_txn_serve(struct out_kafka *ctx);
 void out_kafka_txn_stop(struct out_kafka *ctx);
 /* what pending() adds: an open transaction, or offsets not committed */
 size_t out_kafka_txn_pending(struct out_kafka *ctx);
-void   out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json);
+/* false once fenced or aborted: nothing in flight will be committed */
+bool out_kafka_txn_live(struct out_kafka *ctx);
+void out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json);
 
 /* kafka_stats.c */
 void out_kafka_stats_parse(struct out_kafka_metrics *m, const char *json,

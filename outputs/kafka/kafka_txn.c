@@ -77,8 +77,9 @@ struct out_kafka_txn {
     struct lsh_ckpt  *ck;
     char             *tag; /* what the store's tag says when it is ours */
     bool              synced;
-    bool              open; /* a transaction began */
-    bool              due;  /* commit it at the next batch boundary */
+    bool              local_wins; /* the store is newer than Kafka's records */
+    bool              open;       /* a transaction began */
+    bool              due;        /* commit it at the next batch boundary */
     bool              stopping;
     uint64_t          records; /* produced in the open transaction */
     struct lsh_timer  timer;   /* start steps; the interval; retries */
@@ -526,7 +527,7 @@ static void out_kafka_txn_apply(struct out_kafka         *ctx,
         id = id * 10 + (uint64_t)(k[i] - '0');
     }
     x->read++;
-    if (!x->synced && lsh_ckpt_count(x->ck) > 0) {
+    if (x->local_wins) {
         /* the store is newer: delete Kafka's records of ids it lacks */
         LSH_GROW(x->stale, x->stale_cap, x->nstale + 1);
         x->stale[x->nstale++] = id;
@@ -591,7 +592,7 @@ static void out_kafka_txn_ready(struct out_kafka *ctx)
     size_t                i;
 
     out_kafka_txn_reader_free(x);
-    if (!x->synced && lsh_ckpt_count(x->ck) > 0) {
+    if (x->local_wins) {
         lsh_ins_info(ctx->ins,
                      "exactly_once: the checkpoints were written without it "
                      "since (at-least-once): they are committed to '%s' "
@@ -670,6 +671,8 @@ static void out_kafka_txn_step(struct lsh_timer *t)
             return;
         }
         out_kafka_txn_check_compacted(ctx);
+        /* decided once, before the first record changes the count */
+        x->local_wins = !x->synced && lsh_ckpt_count(x->ck) > 0;
         if (out_kafka_txn_reader_start(ctx) != LSH_OK) {
             out_kafka_txn_later(ctx, 1000);
             return;
@@ -913,6 +916,11 @@ size_t out_kafka_txn_pending(struct out_kafka *ctx)
         out_kafka_txn_serve(ctx);
     }
     return (x->open || (x->due && lsh_ckpt_pending(x->ck))) ? 1 : 0;
+}
+
+bool out_kafka_txn_live(struct out_kafka *ctx)
+{
+    return ctx->txn->phase != TXN_BROKEN && ctx->txn->phase != TXN_FENCED;
 }
 
 void out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json)
