@@ -619,6 +619,11 @@ int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line)
     return LSH_OK;
 }
 
+bool lsh_ckpt_has_id(struct lsh_ckpt *ck, uint64_t id)
+{
+    return lsh__ckpt_by_id(ck, id) != NULL;
+}
+
 static void lsh_ckpt_touch1(struct lsh_hnode *n, void *arg)
 {
     lsh_ckpt_touch(arg, (struct lsh_ckpt_entry *)n, LSH__CKPT_FULL);

@@ -249,6 +249,9 @@ int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line);
 const char *lsh_ckpt_tag(const struct lsh_ckpt *ck);
 int         lsh_ckpt_set_tag(struct lsh_ckpt *ck, const char *tag);
 
+/* True if the store has an entry of that id. */
+bool lsh_ckpt_has_id(struct lsh_ckpt *ck, uint64_t id);
+
 /* Every entry counts as changed: the second store gets all of them. */
 void lsh_ckpt_touch_all(struct lsh_ckpt *ck);
 

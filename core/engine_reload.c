@@ -140,8 +140,21 @@ void lsh_output_restart(struct lsh_instance *ins, const char *why)
         return;
     }
     snprintf(p->restart_why, sizeof(p->restart_why), "%s", why);
-    lsh_timer_start(p->engine->loop, &p->restart_now, 0, 0,
+    /*
+     * Again and again (a record the broker refuses, a denied ACL): each
+     * time later, up to 30 s, so a failure that lasts costs little.
+     */
+    lsh_timer_start(p->engine->loop, &p->restart_now,
+                    (int64_t)LSH_MIN(p->restarts, 60) * 500, 0,
                     lsh_pipeline_restart_timer, p);
+}
+
+void lsh_output_restart_cancel(struct lsh_instance *ins)
+{
+    struct lsh_pipeline *p = ins->pipeline;
+
+    lsh_timer_stop(p->engine->loop, &p->restart_now);
+    p->restart_why[0] = '\0';
 }
 
 uint64_t lsh_output_restarts(struct lsh_instance *ins)

@@ -236,6 +236,8 @@ struct lsh_ckpt *lsh_output_ckpt(struct lsh_instance *ins, bool own);
  * what was read and not committed is read again.  Logged with why.
  */
 void lsh_output_restart(struct lsh_instance *ins, const char *why);
+/* Takes back a restart asked for and not begun. */
+void lsh_output_restart_cancel(struct lsh_instance *ins);
 
 /* How many times the pipeline of ins was started again that way. */
 uint64_t lsh_output_restarts(struct lsh_instance *ins);

@@ -799,9 +799,17 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
      * The time librdkafka would give each message (0 means "now" to it),
      * taken once a flush instead of once a record.
      */
-    if (ctx->txn != NULL && out_kafka_txn_take(ctx, *pos) != LSH_OK) {
-        ctx->want_wake = true;
-        return LSH_EAGAIN;
+    if (ctx->txn != NULL) {
+        int take = out_kafka_txn_take(ctx, *pos);
+
+        if (take == OUT_KAFKA_DISCARD) {
+            *pos = b->n; /* fenced: no hold taken, nothing is committed */
+            return LSH_OK;
+        }
+        if (take != LSH_OK) {
+            ctx->want_wake = true;
+            return LSH_EAGAIN;
+        }
     }
     ctx->now_ms = lsh_now_real_ns() / LSH_NS_PER_MS;
     for (i = *pos; i < b->n; i++) {
@@ -835,6 +843,9 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
             if (m.hdrs != NULL) {
                 rd_kafka_headers_destroy(m.hdrs);
             }
+            if (ctx->txn != NULL) {
+                out_kafka_txn_flushed(ctx, i == 0);
+            }
             *pos = i;
             ctx->want_wake = true;
             ctx->now_ms = 0;
@@ -856,6 +867,9 @@ static int out_kafka_flush(struct lsh_instance *ins, const struct lsh_batch *b,
         }
     }
     *pos = b->n;
+    if (ctx->txn != NULL) {
+        out_kafka_txn_flushed(ctx, true);
+    }
     ctx->now_ms = 0; /* what is produced again later gets its own time */
     if (ctx->conf->delivery == OUT_KAFKA_SYNC && ctx->inflight > 0) {
         /* send what lingers now, and take the batch only once acked */

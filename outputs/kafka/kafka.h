@@ -260,9 +260,15 @@ int   out_kafka_txn_init(struct out_kafka *ctx);
 int  out_kafka_txn_conf(struct out_kafka *ctx, rd_kafka_conf_t *kc, char *err,
                         size_t errlen);
 void out_kafka_txn_exit(struct out_kafka *ctx);
-/* flush(): LSH_OK to produce the batch from *pos on, or LSH_EAGAIN */
+/*
+ * flush(): LSH_OK to produce the batch from *pos on, LSH_EAGAIN, or
+ * OUT_KAFKA_DISCARD: take it without producing (fenced, stopping)
+ */
+#define OUT_KAFKA_DISCARD 1
 int  out_kafka_txn_take(struct out_kafka *ctx, size_t pos);
 void out_kafka_txn_produced(struct out_kafka *ctx);
+/* flush() returns: whole, or stopped inside the batch (no commit then) */
+void out_kafka_txn_flushed(struct out_kafka *ctx, bool whole);
 /* a delivery report of ours (an offsets record): true if it was one */
 bool out_kafka_txn_report(struct out_kafka *ctx, const rd_kafka_message_t *m);
 /* a record's delivery failed: the transaction cannot commit */

@@ -353,8 +353,8 @@ static void out_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
     bool                    purged;
 
     (void)rk;
-    if (ctx->txn != NULL && out_kafka_txn_report(ctx, m)) {
-        return; /* an offsets record */
+    if (out_kafka_txn_report(ctx, m)) {
+        return; /* an offsets record (also after the transaction state went) */
     }
     if (r != NULL) {
         ctx->retry_pending--; /* a redelivery's report, whatever it says */

@@ -80,6 +80,8 @@ struct out_kafka_txn {
     bool              local_wins; /* the store is newer than Kafka's records */
     bool              open;       /* a transaction began */
     bool              due;        /* commit it at the next batch boundary */
+    bool              committing; /* commit_transaction() to resume */
+    bool              mid_batch;  /* flush() stopped inside a batch */
     bool              stopping;
     uint64_t          records; /* produced in the open transaction */
     struct lsh_timer  timer;   /* start steps; the interval; retries */
@@ -183,37 +185,6 @@ int out_kafka_txn_conf(struct out_kafka *ctx, rd_kafka_conf_t *kc, char *err,
 
 /* --- failure ------------------------------------------------------------- */
 
-void out_kafka_txn_broken(struct out_kafka *ctx, const char *fmt, ...)
-{
-    struct out_kafka_txn *x = ctx->txn;
-    char                  why[300];
-    va_list               ap;
-
-    if (x->phase == TXN_BROKEN || x->phase == TXN_FENCED || ctx->exiting) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    x->phase = TXN_BROKEN;
-    lsh_timer_stop(ctx->ins->loop, &x->timer);
-    lsh_ins_error(ctx->ins,
-                  "transaction %s aborted (%s): read_committed consumers see "
-                  "none of it; the pipeline reads again from the last "
-                  "committed offsets",
-                  x->id, why);
-    lsh_ins_fault(ctx->ins, "transaction aborted: %s", why);
-    if (x->open && ctx->rk != NULL && !ctx->fatal) {
-        rd_kafka_error_t *e = rd_kafka_abort_transaction(ctx->rk, 5000);
-
-        if (e != NULL) {
-            rd_kafka_error_destroy(e); /* it times out at the coordinator */
-        }
-    }
-    x->open = false;
-    lsh_output_restart(ctx->ins, why);
-}
-
 static bool out_kafka_txn_is_fenced(rd_kafka_resp_err_t err)
 {
     return err == RD_KAFKA_RESP_ERR__FENCED ||
@@ -237,6 +208,7 @@ static void out_kafka_txn_fenced(struct out_kafka *ctx, const char *why)
     x->phase = TXN_FENCED;
     x->open = false;
     lsh_timer_stop(ctx->ins->loop, &x->timer);
+    lsh_output_restart_cancel(ctx->ins); /* a failure before may have asked */
     lsh_ins_error(ctx->ins,
                   "fenced: another instance started with transactional id "
                   "'%s' (%s); this one stops producing for good, and what it "
@@ -247,6 +219,40 @@ static void out_kafka_txn_fenced(struct out_kafka *ctx, const char *why)
                   "fenced by another instance with transactional "
                   "id '%s'",
                   x->id);
+}
+
+void out_kafka_txn_broken(struct out_kafka *ctx, const char *fmt, ...)
+{
+    struct out_kafka_txn *x = ctx->txn;
+    char                  why[300];
+    va_list               ap;
+
+    if (x->phase == TXN_BROKEN || x->phase == TXN_FENCED || ctx->exiting) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (ctx->fatal && out_kafka_txn_is_fenced(ctx->fatal_err)) {
+        /* a failed delivery of a fenced producer: fenced, not broken */
+        out_kafka_txn_fenced(ctx, why);
+        return;
+    }
+    x->phase = TXN_BROKEN;
+    lsh_timer_stop(ctx->ins->loop, &x->timer);
+    lsh_ins_error(ctx->ins,
+                  "transaction %s aborted (%s): read_committed consumers see "
+                  "none of it; the pipeline reads again from the last "
+                  "committed offsets",
+                  x->id, why);
+    lsh_ins_fault(ctx->ins, "transaction aborted: %s", why);
+    /*
+     * No abort_transaction() here (this may be a delivery report, inside
+     * librdkafka's poll, where its flush would wait for the report being
+     * served): the new producer's init_transactions() aborts it.
+     */
+    x->open = false;
+    lsh_output_restart(ctx->ins, why);
 }
 
 void out_kafka_txn_fatal(struct out_kafka *ctx, rd_kafka_resp_err_t err)
@@ -585,6 +591,14 @@ static int out_kafka_txn_read(struct out_kafka *ctx)
     return rc;
 }
 
+static int out_kafka_txn_cmp_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 /* The store now holds what Kafka committed: the inputs may start. */
 static void out_kafka_txn_ready(struct out_kafka *ctx)
 {
@@ -598,9 +612,11 @@ static void out_kafka_txn_ready(struct out_kafka *ctx)
                      "since (at-least-once): they are committed to '%s' "
                      "as they are, and %zu older records there are deleted",
                      ctx->conf->offsets_topic, x->nstale);
+        qsort(x->stale, x->nstale, sizeof(*x->stale), out_kafka_txn_cmp_id);
         for (i = 0; i < x->nstale; i++) {
-            if (lsh_ckpt_put(x->ck, x->stale[i], NULL) != LSH_OK) {
-                break;
+            if ((i == 0 || x->stale[i] != x->stale[i - 1]) &&
+                !lsh_ckpt_has_id(x->ck, x->stale[i])) {
+                lsh_ckpt_put(x->ck, x->stale[i], NULL);
             }
         }
         lsh_ckpt_touch_all(x->ck);
@@ -736,6 +752,10 @@ int out_kafka_txn_take(struct out_kafka *ctx, size_t pos)
     struct out_kafka_txn *x = ctx->txn;
     rd_kafka_error_t     *e;
 
+    if (x->phase == TXN_FENCED && x->stopping) {
+        /* the new instance reads it: let the batch go, so shutdown ends */
+        return OUT_KAFKA_DISCARD;
+    }
     if (x->phase != TXN_RUN || ctx->rk == NULL) {
         return LSH_EAGAIN;
     }
@@ -758,6 +778,11 @@ int out_kafka_txn_take(struct out_kafka *ctx, size_t pos)
     return LSH_OK;
 }
 
+void out_kafka_txn_flushed(struct out_kafka *ctx, bool whole)
+{
+    ctx->txn->mid_batch = !whole;
+}
+
 void out_kafka_txn_produced(struct out_kafka *ctx)
 {
     struct out_kafka_txn *x = ctx->txn;
@@ -773,6 +798,9 @@ bool out_kafka_txn_report(struct out_kafka *ctx, const rd_kafka_message_t *m)
 
     if (m->_private != &out_kafka_offsets_tag) {
         return false;
+    }
+    if (x == NULL) {
+        return true; /* at exit, purged */
     }
     x->offsets_out--;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -850,17 +878,21 @@ static void out_kafka_txn_commit(struct out_kafka *ctx)
         }
         x->open = true;
     }
-    lsh_ckpt_changes(x->ck, out_kafka_txn_offset, ctx);
-    if (x->phase != TXN_RUN) {
-        return;
+    if (!x->committing) {
+        lsh_ckpt_changes(x->ck, out_kafka_txn_offset, ctx);
+        if (x->phase != TXN_RUN) {
+            return;
+        }
+        x->committing = true;
     }
     e = rd_kafka_commit_transaction(ctx->rk, -1);
     if (e != NULL) {
         if (out_kafka_txn_error(ctx, e, "commit_transaction")) {
-            out_kafka_txn_later(ctx, 100); /* resumed */
+            out_kafka_txn_later(ctx, 100); /* resumed, not begun again */
         }
         return;
     }
+    x->committing = false;
     x->open = false;
     x->due = false;
     x->records = 0;
@@ -883,8 +915,8 @@ void out_kafka_txn_serve(struct out_kafka *ctx)
         }
         return;
     }
-    if (!x->due || ctx->inflight > 0 || x->offsets_out > 0) {
-        return; /* the commit waits for every ack */
+    if (!x->due || ctx->inflight > 0 || x->offsets_out > 0 || x->mid_batch) {
+        return; /* every ack, and the whole of the batch under way */
     }
     if (!x->open && !lsh_ckpt_pending(x->ck)) {
         x->due = false;

@@ -3,6 +3,7 @@
 
     driver.py --seed N --logship BIN --work DIR [--brokers HOST:PORT]
               [--kafka-sh PATH] [--mockd BIN] [--steps K] [--print]
+              [--exactly-once]
 
 From the seed alone it makes a schedule (--print shows it) over a few
 files, directories and a symlink, and runs it against the real logship
@@ -17,6 +18,9 @@ in lsh_mockd, for produce errors):
              under a low `ulimit -n`;
   broker     the real broker stopped and started; produce errors and a
              broker down in the mock cluster.
+With --exactly-once the kafka output has delivery: exactly_once (no
+second output, no dead letters, the real broker only), what arrived is
+read read_committed, and the oracle allows no duplicate at all.
 Everything it does to the files is written to DIR/journal.jsonl for the
 oracle (oracle.py), which it runs at the end on what arrived.  It also
 fails on a crash (an exit it did not cause) or a sanitizer report.
@@ -47,13 +51,15 @@ DUP_WINDOW = 2.0       # what a fault may resend: in flight, not saved yet
 
 # --- the schedule: a pure function of the seed ---------------------------
 
-def make_schedule(seed, steps, mock):
+def make_schedule(seed, steps, mock, eos=False):
     rng = random.Random(seed)
     files = ['d0/a.log', 'd0/b.log', 'd1/c.log']
     up, broker, away, ops = True, True, set(), []
     overlap = rng.random() < 0.3
     dlq = rng.random() < 0.35      # dead letters, and records too large
     slow_stdout = rng.random() < 0.3
+    if eos:  # one output, and nothing outside the transaction
+        dlq = slow_stdout = False
     ops.append(('config', overlap, dlq, slow_stdout))
     for _ in range(steps):
         ops.append(('sleep', rng.choice([0, 0, 10, 30, 80, 150, 300])))
@@ -154,9 +160,10 @@ class Torture:
         self.mock = None
         self.target = 0
         self.topic = 'torture-%d-%d' % (a.seed, os.getpid())
+        self.eos = bool(a.exactly_once)
         self.log({'ev': 'params', 'W': W, 'W_seen': W_SEEN,
                   'rotate_wait': ROTATE_WAIT,
-                  'dup_window': DUP_WINDOW})
+                  'dup_window': DUP_WINDOW, 'exactly_once': self.eos})
 
     # journal and model
 
@@ -259,10 +266,13 @@ class Torture:
             '      - {type: kafka, brokers: "%s", topic: %s, format: raw,'
             % (self.brokers, self.topic),
             '         linger_ms: 5, message_timeout_ms: 3000,',
-            '         redeliver_backoff: 200ms, redeliver_backoff_max: 2s%s}'
+            '         redeliver_backoff: 200ms, redeliver_backoff_max: 2s%s%s}'
             % (',\n         dead_letter: {path: "%s", after_attempts: 2},\n'
                '         rdkafka: {message.max.bytes: 30000}' % self.dlq_path
-               if dlq else ''),
+               if dlq else '',
+               ',\n         delivery: exactly_once, transactional_id: '
+               '"%s-{{pipeline}}", offsets_topic: %s-offsets'
+               % (self.topic, self.topic) if self.eos else ''),
             ] + (['      - {type: stdout, format: raw}'] if slow_stdout else [])
             + [''])
         self.conf = os.path.join(self.work, 'logship.yaml')
@@ -575,7 +585,7 @@ class Torture:
     # the run
 
     def setup(self):
-        if self.a.mockd and self.a.seed % 4 == 3:
+        if self.a.mockd and self.a.seed % 4 == 3 and not self.eos:
             self.mock = subprocess.Popen([self.a.mockd, self.topic, '1'],
                                          stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, text=True)
@@ -584,9 +594,13 @@ class Torture:
             self.brokers = self.a.brokers
             self.kafka_sh('topic', self.topic, '1')
 
+    def isolation(self):
+        return ['-X', 'isolation.level=read_committed'] if self.eos else []
+
     def count(self):
         out = subprocess.run(['kcat', '-b', self.brokers, '-C', '-t',
-                              self.topic, '-e', '-q', '-f', '.'],
+                              self.topic, '-e', '-q', '-f', '.']
+                             + self.isolation(),
                              capture_output=True, timeout=120).stdout
         return len(out)
 
@@ -623,7 +637,8 @@ class Torture:
         got = os.path.join(self.work, 'got.txt')
         with open(got, 'wb') as f:
             subprocess.run(['kcat', '-b', self.brokers, '-C', '-t',
-                            self.topic, '-e', '-q', '-f', '%s\n'],
+                            self.topic, '-e', '-q', '-f', '%s\n']
+                           + self.isolation(),
                            stdout=f, check=True, timeout=300)
         extra = []
         if self.dlq_path is not None:
@@ -698,9 +713,10 @@ def main():
                                                        'kafka.sh'))
     ap.add_argument('--mockd')
     ap.add_argument('--print', action='store_true')
+    ap.add_argument('--exactly-once', action='store_true')
     a = ap.parse_args()
-    mock = bool(a.mockd) and a.seed % 4 == 3
-    ops = make_schedule(a.seed, a.steps, mock)
+    mock = bool(a.mockd) and a.seed % 4 == 3 and not a.exactly_once
+    ops = make_schedule(a.seed, a.steps, mock, a.exactly_once)
     if a.print:
         for op in ops:
             if op[0] != 'sleep':

@@ -10,6 +10,8 @@
 #   --seeds A-B   run seeds A to B (default 1-6: what CI runs)
 #   --minutes M   run seeds from a random start until M minutes have passed
 #   --keep        keep the work directories of passing seeds too
+#   --exactly-once  the kafka output with delivery: exactly_once: the
+#                 oracle allows no duplicate (read_committed)
 # A failure prints the seed and its schedule; `run.sh --seed N` replays
 # it.  The broker is a private one on port 19692 (started and stopped
 # here), so that stopping it disturbs no other test; seeds where N % 4
@@ -24,6 +26,7 @@ last=6
 minutes=
 steps=70
 keep=0
+eos=
 while [ $# -gt 0 ]; do
     case $1 in
     --logship) logship=$2; shift 2 ;;
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --minutes) minutes=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --exactly-once) eos=--exactly-once; shift ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -53,7 +57,7 @@ run_seed() {
     t0=$(date +%s)
     set +e
     python3 "$here/driver.py" --seed "$seed" --steps "$steps" \
-        --logship "$logship" --mockd "$mockd" --work "$dir" \
+        --logship "$logship" --mockd "$mockd" --work "$dir" ${eos:+"$eos"} \
         --brokers "127.0.0.1:$KAFKA_PORT" >"$dir.out" 2>&1
     rc=$?
     set -e
