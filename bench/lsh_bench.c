@@ -12,9 +12,16 @@
  *       the line carries ("wt=<ns since the epoch>") from the broker's
  *       append time (the topic needs message.timestamp.type=LogAppendTime).
  *       Prints JSON: count, p50, p90, p99, max in milliseconds.
+ *   lsh_bench visible BROKERS TOPIC N TIMEOUT_MS
+ *       reads N records as they become visible to a read_committed
+ *       consumer (delivery: exactly_once commits them in transactions)
+ *       and, for each, takes the write time the line carries from the
+ *       time it was read ("write to visible").  Prints the CLOCK_MONOTONIC
+ *       time of the Nth, then JSON: count, p50, p90, p99, max (ms).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,8 @@ static double mono_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static int read_committed; /* the consumer of client() reads so */
 
 static rd_kafka_t *client(const char *brokers, rd_kafka_type_t type)
 {
@@ -45,6 +54,12 @@ static rd_kafka_t *client(const char *brokers, rd_kafka_type_t type)
                             sizeof(err)) != RD_KAFKA_CONF_OK ||
           rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err,
                             sizeof(err)) != RD_KAFKA_CONF_OK))) {
+        fprintf(stderr, "lsh_bench: %s\n", err);
+        exit(2);
+    }
+    if (read_committed &&
+        rd_kafka_conf_set(conf, "isolation.level", "read_committed", err,
+                          sizeof(err)) != RD_KAFKA_CONF_OK) {
         fprintf(stderr, "lsh_bench: %s\n", err);
         exit(2);
     }
@@ -188,7 +203,15 @@ static double pct(const int64_t *v, size_t n, double p)
     return (double)v[i] / 1e6;
 }
 
-static int cmd_latency(char **argv)
+static double real_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmd_latency(char **argv, bool visible)
 {
     rd_kafka_t                      *rk = client(argv[0], RD_KAFKA_CONSUMER);
     size_t                           want = strtoull(argv[2], NULL, 10);
@@ -196,6 +219,7 @@ static int cmd_latency(char **argv)
     int                              n = partitions(rk, argv[1]);
     rd_kafka_topic_partition_list_t *tp;
     int64_t *lat = calloc(want ? want : 1, sizeof(*lat));
+    double   done = 0;
     size_t   got = 0;
     size_t   bad = 0;
     int      p;
@@ -226,10 +250,17 @@ static int cmd_latency(char **argv)
         }
         ts = rd_kafka_message_timestamp(m, &tt);
         wt = m->len > 3 ? memmem(m->payload, m->len, "wt=", 3) : NULL;
-        if (wt == NULL || tt != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) {
+        if (visible && wt != NULL) {
+            lat[got++] = (int64_t)real_now_ns() - strtoll(wt + 3, NULL, 10);
+        } else if (visible) {
+            got++; /* counted, not timed */
+        } else if (wt == NULL || tt != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) {
             bad++;
         } else {
             lat[got++] = ts * 1000000 - strtoll(wt + 3, NULL, 10);
+        }
+        if (got + bad == want) {
+            done = mono_now();
         }
         rd_kafka_message_destroy(m);
     }
@@ -241,6 +272,9 @@ static int cmd_latency(char **argv)
         return 1;
     }
     qsort(lat, got, sizeof(*lat), cmp_i64);
+    if (visible) {
+        printf("%.6f\n", done);
+    }
     printf("{\"count\": %zu, \"unusable\": %zu, \"p50_ms\": %.2f, "
            "\"p90_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f}\n",
            got, bad, pct(lat, got, 0.50), pct(lat, got, 0.90),
@@ -258,10 +292,15 @@ int main(int argc, char **argv)
         return cmd_wait(argv + 2);
     }
     if (argc == 6 && strcmp(argv[1], "latency") == 0) {
-        return cmd_latency(argv + 2);
+        return cmd_latency(argv + 2, false);
+    }
+    if (argc == 6 && strcmp(argv[1], "visible") == 0) {
+        read_committed = 1;
+        return cmd_latency(argv + 2, true);
     }
     fprintf(stderr, "usage: lsh_bench topic BROKERS TOPIC PARTITIONS [k=v...]\n"
                     "       lsh_bench wait BROKERS TOPIC N TIMEOUT_MS\n"
-                    "       lsh_bench latency BROKERS TOPIC N TIMEOUT_MS\n");
+                    "       lsh_bench latency BROKERS TOPIC N TIMEOUT_MS\n"
+                    "       lsh_bench visible BROKERS TOPIC N TIMEOUT_MS\n");
     return 2;
 }

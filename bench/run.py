@@ -77,6 +77,12 @@ class Bench:
                                  str(int(timeout_s * 1000))],
                                 stdout=subprocess.PIPE, text=True)
 
+    def waiter_committed(self, topic, n, timeout_s):
+        """Until a read_committed consumer has read n records."""
+        return subprocess.Popen([self.tool, 'visible', self.brokers, topic,
+                                 str(n), str(int(timeout_s * 1000))],
+                                stdout=subprocess.PIPE, text=True)
+
     @staticmethod
     def waited(w):
         out, _ = w.communicate()
@@ -84,12 +90,16 @@ class Bench:
             raise RuntimeError('records did not all arrive')
         return float(out.split()[0])
 
-    def config(self, name, inputs, filters, fmt, topic):
+    def config(self, name, inputs, filters, fmt, topic, eos=False):
         state = os.path.join(self.work, 'state-%s-%d' % (name, self.seq))
         path = os.path.join(self.work, '%s-%d.yaml' % (name, self.seq))
         out = {'type': 'kafka', 'brokers': self.brokers, 'topic': topic,
                'format': fmt}
         out.update(PRODUCER)
+        if eos:
+            out.update({'delivery': 'exactly_once',
+                        'transactional_id': 'bench-' + topic,
+                        'offsets_topic': 'bench-offsets'})
         with open(path, 'w') as f:
             f.write('service: {log_level: warn, state_dir: "%s"}\n' % state)
             f.write('pipelines:\n  bench:\n')
@@ -141,13 +151,13 @@ class Bench:
         return {'wall': done - t0, 'cpu': ru.ru_utime + ru.ru_stime,
                 'rss_kib': ru.ru_maxrss}
 
-    def logship_run(self, name, path, n, filters, fmt, extra_in=None):
+    def logship_run(self, name, path, n, filters, fmt, extra_in=None, eos=False):
         t = self.topic()
         inp = {'type': 'tail', 'paths': [path], 'read_from': 'head'}
         inp.update(extra_in or {})
-        conf = self.config(name, [inp], filters, fmt, t)
+        conf = self.config(name, [inp], filters, fmt, t, eos)
         t0 = time.monotonic()
-        w = self.waiter(t, n, 300)
+        w = (self.waiter_committed if eos else self.waiter)(t, n, 300)
         p = self.start_logship(conf)
         try:
             done = self.waited(w)
@@ -184,6 +194,10 @@ class Bench:
              lambda: self.logship_run('b', std, n, [], 'raw')),
             ('c', 'logship parse+grep json', std, n,
              lambda: self.logship_run('c', std, kept, parse, 'json')),
+            ('bx', 'logship tail raw, exactly_once', std, n,
+             lambda: self.logship_run('bx', std, n, [], 'raw', eos=True)),
+            ('cx', 'logship parse+grep json, exactly_once', std, n,
+             lambda: self.logship_run('cx', std, kept, parse, 'json', eos=True)),
             ('aj', 'ceiling for c\'s output: kcat -P of its JSON', cjson, kept,
              lambda: self.kcat_run(cjson, kept)),
             ('d', 'logship CRI decode', cri, n,
@@ -269,24 +283,35 @@ class Bench:
                              text=True).stdout
         return json.loads(out)
 
-    def latency(self, rate, seconds):
-        d = os.path.join(self.work, 'lat')
+    def latency(self, rate, seconds, eos=False):
+        """Write to broker append; exactly_once: write to visible to a
+        read_committed consumer (reading while the lines are written)."""
+        d = os.path.join(self.work, 'lat-x' if eos else 'lat')
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, 'app.log')
         open(path, 'w').close()
         t = self.topic(1, 'message.timestamp.type=LogAppendTime')
-        conf = self.config('lat', [{'type': 'tail', 'paths': [path]}], [], 'raw', t)
+        conf = self.config('lat', [{'type': 'tail', 'paths': [path]}], [], 'raw',
+                           t, eos)
         p = self.start_logship(conf)
         n = int(rate * seconds)
+        vis = None
         try:
-            time.sleep(1)
+            time.sleep(1 if not eos else 3)  # exactly_once reads its offsets
+            if eos:
+                vis = self.waiter_committed(t, n, seconds * 1000 + 60)
             w = self.writer([path], rate, seconds)
             w.wait()
-            self.waited(self.waiter(t, n, 60))
+            if vis is None:
+                self.waited(self.waiter(t, n, 60))
+            else:
+                out, _ = vis.communicate()
+                if vis.returncode != 0:
+                    raise RuntimeError('records did not all become visible')
             hwm = self.proc_hwm(p.pid)
         finally:
             self.stop(p)
-        r = self.latency_of(t, n)
+        r = json.loads(out.split('\n', 1)[1]) if eos else self.latency_of(t, n)
         r.update({'title': '1 file, %d lines/s' % rate, 'rate': rate,
                   'seconds': seconds, 'rss_kib': hwm})
         return r
@@ -376,6 +401,18 @@ def report(res, a):
                   '%s for %d s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms '
                   '(%d records).' % (l['title'], l['seconds'], l['p50_ms'],
                                      l['p90_ms'], l['p99_ms'], l['max_ms'], l['count'])]
+    if 'latx' in res:
+        l = res['latx']
+        lines += ['', 'Latency, exactly_once, line written to visible to a '
+                  'read_committed consumer, %s for %d s: p50 %.1f ms, p90 %.1f ms, '
+                  'p99 %.1f ms, max %.1f ms (%d records).'
+                  % (l['title'], l['seconds'], l['p50_ms'], l['p90_ms'],
+                     l['p99_ms'], l['max_ms'], l['count'])]
+    if 'bx' in t and 'b' in t:
+        lines += ['', 'exactly_once / async throughput, same run: raw %.2f'
+                  % (t['b']['wall'] / t['bx']['wall'])
+                  + (', parse %.2f' % (t['c']['wall'] / t['cx']['wall'])
+                     if 'cx' in t and 'c' in t else '') + '.']
     return '\n'.join(lines) + '\n'
 
 
@@ -446,6 +483,10 @@ def main():
         if not a.only or 'lat' in a.only:
             log('bench: latency (%d lines/s)' % sizes['lat_rate'])
             res['lat'] = b.latency(sizes['lat_rate'], sizes['lat_s'])
+        if not a.only or 'latx' in a.only:
+            log('bench: latency, exactly_once, to visible (%d lines/s)'
+                % sizes['lat_rate'])
+            res['latx'] = b.latency(sizes['lat_rate'], sizes['lat_s'], eos=True)
     except Exception:
         err = os.path.join(b.work, 'logship.err')
         if os.path.exists(err):

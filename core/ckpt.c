@@ -608,6 +608,8 @@ int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line)
         lsh_ckpt_changed(ck);
     }
     if (e != NULL) {
+        /* parsed as if from disk; on disk here only if the old one was */
+        e->persisted = false;
         lsh__ckpt_insert(ck, e);
         lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
         if (persisted) {

@@ -99,8 +99,9 @@ struct out_kafka_txn {
     uint64_t          offsets_out; /* produced, not acknowledged */
     int64_t           commit_ns;   /* the last commit took */
     int64_t           told;        /* monotonic ns: waiting, said */
-    struct lsh_buf    key;
-    struct lsh_buf    val;
+    int64_t        waiting_since;  /* monotonic ns a start step first failed */
+    struct lsh_buf key;
+    struct lsh_buf val;
 };
 
 static const char out_kafka_offsets_tag; /* opaque of an offsets record */
@@ -305,7 +306,12 @@ static void out_kafka_txn_waiting(struct out_kafka *ctx, const char *what,
 {
     int64_t now = lsh_now_mono_ns();
 
-    if (ctx->txn->told == 0 || now - ctx->txn->told > 60 * LSH_NS_PER_SEC) {
+    if (ctx->txn->waiting_since == 0) {
+        ctx->txn->waiting_since = now;
+    }
+    /* a topic just created has no leader for a moment: not worth a word */
+    if (now - ctx->txn->waiting_since >= 3 * LSH_NS_PER_SEC &&
+        (ctx->txn->told == 0 || now - ctx->txn->told > 60 * LSH_NS_PER_SEC)) {
         ctx->txn->told = now;
         lsh_ins_warn(ctx->ins,
                      "exactly_once: %s (%s); nothing is read until it "
@@ -626,6 +632,7 @@ static void out_kafka_txn_ready(struct out_kafka *ctx)
     x->nstale = 0;
     x->phase = TXN_RUN;
     x->told = 0;
+    x->waiting_since = 0;
     lsh_ins_info(ctx->ins,
                  "exactly_once as '%s': %llu offsets records read from "
                  "'%s' [%d]; %zu files known",
@@ -683,14 +690,14 @@ static void out_kafka_txn_step(struct lsh_timer *t)
     case TXN_TOPIC:
         if (out_kafka_txn_topic(ctx) != LSH_OK ||
             out_kafka_txn_partition(ctx) != LSH_OK) {
-            out_kafka_txn_later(ctx, 1000);
+            out_kafka_txn_later(ctx, 250);
             return;
         }
         out_kafka_txn_check_compacted(ctx);
         /* decided once, before the first record changes the count */
         x->local_wins = !x->synced && lsh_ckpt_count(x->ck) > 0;
         if (out_kafka_txn_reader_start(ctx) != LSH_OK) {
-            out_kafka_txn_later(ctx, 1000);
+            out_kafka_txn_later(ctx, 250);
             return;
         }
         x->phase = TXN_READ;

@@ -321,11 +321,13 @@ class Torture:
             self.check_ready()
 
     def check_ready(self):
-        """Healthy once logship says it started (its first scan is done)."""
+        """Healthy once logship says it started (its first scan is done);
+        exactly-once, once the offsets are read and the inputs started."""
         if self.proc is None or self.ready:
             return
+        marker = "exactly_once as '" if self.eos else ' started'
         with open(self.err_path, errors='replace') as f:
-            if ' started' not in f.read():
+            if marker not in f.read():
                 return
         self.ready = True
         if not self.low_ulimit:

@@ -694,6 +694,92 @@ static void test_journal_added_and_removed(void **state)
     lsh_buf_release(&err);
 }
 
+struct change {
+    uint64_t ids[8];
+    int      lines[8]; /* 1: a line, 0: removed */
+    size_t   n;
+};
+
+static void on_change(void *arg, uint64_t id, const char *line, size_t len)
+{
+    struct change *c = arg;
+
+    (void)len;
+    c->ids[c->n] = id;
+    c->lines[c->n++] = line != NULL;
+}
+
+/*
+ * A second store (an exactly-once output's offsets topic): what it holds is
+ * put in, it gets what changed, the held store writes nothing, the tag.  An
+ * entry put from there and removed before any save leaves no removal in the
+ * journal (it never had the entry: replaying one would be corrupt).
+ */
+static void test_second_store(void **state)
+{
+    struct fx       *fx = *state;
+    struct lsh_ckpt *ck;
+    struct lsh_buf   err = LSH_BUF_INIT;
+    struct change    c = {0};
+    long             size;
+
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(
+        lsh_ckpt_put(ck, 7,
+                     "7 1 5 0 3 0000000000000001 10 0 0000000000000000 "
+                     "100 /k/a.log"),
+        LSH_OK);
+    assert_int_equal(
+        lsh_ckpt_put(ck, 8,
+                     "8 1 6 0 3 0000000000000002 20 0 0000000000000000 "
+                     "100 /k/b.log"),
+        LSH_OK);
+    assert_int_equal(lsh_ckpt_put(ck, 9, NULL), LSH_OK); /* never here */
+    assert_int_equal(lsh_ckpt_put(ck, 3, "4 1 6 0 0 0 0 0 0 0 /x"), LSH_EINVAL);
+    assert_int_equal(lsh_ckpt_put(ck, 3, "garbage"), LSH_EINVAL);
+    assert_true(lsh_ckpt_has_id(ck, 7) && lsh_ckpt_has_id(ck, 8));
+    assert_int_equal(lsh_ckpt_count(ck), 2);
+    lsh_ckpt_changes(ck, on_change, &c);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.ids[0], 9);
+    assert_int_equal(c.lines[0], 0);
+    assert_int_equal(c.lines[1] + c.lines[2], 2);
+    /* held: nothing is written, and what changed is kept */
+    lsh_ckpt_hold(ck, true);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_int_equal(lsh_ckpt_compact(ck), LSH_OK);
+    assert_true(lsh_ckpt_pending(ck));
+    size = file_size(fx, "p.journal");
+    /* 8 goes before any save: the journal must not get its removal */
+    assert_int_equal(lsh_ckpt_put(ck, 8, NULL), LSH_OK);
+    lsh_ckpt_hold(ck, false);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_true(file_size(fx, "p.journal") > size);
+    assert_int_equal(lsh_ckpt_set_tag(ck, "kafka-exactly-once x"), LSH_OK);
+    /* 7, saved, goes now: its removal is journaled */
+    assert_int_equal(
+        lsh_ckpt_put(ck, 7,
+                     "7 1 5 0 3 0000000000000001 30 0 0000000000000000 "
+                     "100 /k/a.log"),
+        LSH_OK);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_count(ck), 1);
+    assert_non_null(lsh_ckpt_first(ck, 1, 5));
+    assert_int_equal(lsh_ckpt_first(ck, 1, 5)->offset, 30);
+    assert_string_equal(lsh_ckpt_tag(ck), "kafka-exactly-once x");
+    assert_int_equal(lsh_ckpt_put(ck, 7, NULL), LSH_OK);
+    assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
+    assert_int_equal(lsh_ckpt_set_tag(ck, NULL), LSH_OK);
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_count(ck), 0);
+    assert_null(lsh_ckpt_tag(ck));
+    lsh_ckpt_close(ck);
+    lsh_buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +804,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_added_and_removed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_second_store, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
