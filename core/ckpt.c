@@ -151,6 +151,34 @@ void lsh_ckpt_move(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, uint64_t dev,
     lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
 }
 
+static int lsh_ckpt_fail(struct lsh_ckpt *ck, const char *what);
+
+/*
+ * A held store persists a new entry at once all the same: its offset is
+ * where reading starts, not a delivery, and a file found and then renamed
+ * away before the owner's next commit (a rotation in an outage) must be
+ * found again after a restart.  It stays changed: the owner gets it too.
+ */
+static void lsh_ckpt_add_now(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
+{
+    struct lsh_buf rec = LSH_BUF_INIT;
+
+    if (ck->journal == NULL || ck->snapshot_due) {
+        return;
+    }
+    lsh_buf_adds(&rec, "E ");
+    lsh__ckpt_entry_text(&rec, e);
+    lsh_journal_add(ck->journal, rec.ptr, rec.len);
+    if (lsh_journal_commit(ck->journal) == LSH_OK) {
+        e->persisted = true;
+        ck->s.saves++;
+    } else {
+        ck->snapshot_due = true; /* as lsh_ckpt_save() does */
+        lsh_ckpt_fail(ck, "append to the journal");
+    }
+    lsh_buf_release(&rec);
+}
+
 struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
                                     uint64_t ino, uint32_t flags,
                                     uint32_t fp_len, uint64_t fp_hash,
@@ -172,6 +200,9 @@ struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
     e->seen = lsh_ckpt_now();
     lsh__ckpt_insert(ck, e);
     lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
+    if (ck->held) {
+        lsh_ckpt_add_now(ck, e);
+    }
     return e;
 }
 

@@ -5,8 +5,9 @@
 #      against a real Kafka broker that the suite starts and stops), but
 #      the torture test;
 #   3. the same suite built with AddressSanitizer and UBSan (without the
-#      "heavy" tests: the 1 GB outage), with the torture test's fixed
-#      slice of seeds (tests/torture/run.sh);
+#      "heavy" tests: the 1 GB outage, the exactly-once kill -9 and broker
+#      restart loops), with the torture test's fixed slice of seeds
+#      (tests/torture/run.sh, both delivery modes);
 #   4. unit tests and the stdin end-to-end test under valgrind;
 #   5. a short libFuzzer run of every fuzz target (FUZZ_SECONDS each).
 # Usage: scripts/test.sh            (from anywhere)

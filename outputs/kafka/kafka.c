@@ -993,6 +993,9 @@ static bool out_kafka_ready(struct lsh_instance *ins, struct lsh_buf *why)
 {
     struct out_kafka *ctx = ins->ctx;
 
+    if (ctx->txn != NULL && !out_kafka_txn_ready(ctx, why)) {
+        return false;
+    }
     if (!ctx->reached && ctx->rk != NULL &&
         rd_kafka_controllerid(ctx->rk, 0) >= 0) {
         ctx->reached = true;

@@ -281,6 +281,8 @@ void out_kafka_txn_serve(struct out_kafka *ctx);
 void out_kafka_txn_stop(struct out_kafka *ctx);
 /* what pending() adds: an open transaction, or offsets not committed */
 size_t out_kafka_txn_pending(struct out_kafka *ctx);
+/* /ready: false (why says) while starting, fenced or starting again */
+bool out_kafka_txn_ready(struct out_kafka *ctx, struct lsh_buf *why);
 /* false once fenced or aborted: nothing in flight will be committed */
 bool out_kafka_txn_live(struct out_kafka *ctx);
 void out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json);

@@ -606,7 +606,7 @@ static int out_kafka_txn_cmp_id(const void *a, const void *b)
 }
 
 /* The store now holds what Kafka committed: the inputs may start. */
-static void out_kafka_txn_ready(struct out_kafka *ctx)
+static void out_kafka_txn_start_inputs(struct out_kafka *ctx)
 {
     struct out_kafka_txn *x = ctx->txn;
     size_t                i;
@@ -710,7 +710,7 @@ static void out_kafka_txn_step(struct lsh_timer *t)
             /* from the start: the store may hold half of it */
             out_kafka_txn_broken(ctx, "reading the offsets topic failed");
         } else {
-            out_kafka_txn_ready(ctx);
+            out_kafka_txn_start_inputs(ctx);
         }
         return;
     case TXN_RUN:
@@ -955,6 +955,24 @@ size_t out_kafka_txn_pending(struct out_kafka *ctx)
         out_kafka_txn_serve(ctx);
     }
     return (x->open || (x->due && lsh_ckpt_pending(x->ck))) ? 1 : 0;
+}
+
+bool out_kafka_txn_ready(struct out_kafka *ctx, struct lsh_buf *why)
+{
+    switch (ctx->txn->phase) {
+    case TXN_RUN:
+        return true;
+    case TXN_FENCED:
+        lsh_buf_adds(why, "fenced by another instance with its "
+                          "transactional id: stopped for good");
+        return false;
+    case TXN_BROKEN:
+        lsh_buf_adds(why, "a transaction aborted: starting again");
+        return false;
+    default:
+        lsh_buf_adds(why, "reading its committed offsets (exactly_once)");
+        return false;
+    }
 }
 
 bool out_kafka_txn_live(struct out_kafka *ctx)

@@ -315,6 +315,10 @@ class Torture:
         self.low_ulimit = bool(nofile)
         self.ready = False
         self.err_path = os.path.join(self.work, 'run-%d.err' % self.runs)
+        if self.eos:
+            # not noting files until its offsets are read: running, not yet
+            self.log({'ev': 'running', 'ok': False})
+            self.health(False, 'reading its offsets')
         if nofile:
             self.health(False, 'ulimit -n %d' % nofile)
         else:

@@ -717,11 +717,13 @@ static void on_change(void *arg, uint64_t id, const char *line, size_t len)
  */
 static void test_second_store(void **state)
 {
-    struct fx       *fx = *state;
-    struct lsh_ckpt *ck;
-    struct lsh_buf   err = LSH_BUF_INIT;
-    struct change    c = {0};
-    long             size;
+    struct fx             *fx = *state;
+    struct lsh_ckpt       *ck;
+    struct lsh_buf         err = LSH_BUF_INIT;
+    struct change          c = {0};
+    long                   size;
+    struct lsh_ckpt_entry *e;
+    int                    owner;
 
     assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
     assert_int_equal(
@@ -776,6 +778,15 @@ static void test_second_store(void **state)
     assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
     assert_int_equal(lsh_ckpt_count(ck), 0);
     assert_null(lsh_ckpt_tag(ck));
+    /* held, a new entry is on disk at once, at the offset it starts at */
+    lsh_ckpt_hold(ck, true);
+    e = lsh_ckpt_add(ck, 2, 9, 0, 0, 0, "/k/new.log", 0, &owner);
+    lsh_ckpt_set_offset(ck, e, 100, 0, 0); /* not committed: not on disk */
+    lsh_ckpt_close(ck);
+    assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
+    assert_int_equal(lsh_ckpt_count(ck), 1);
+    assert_non_null(lsh_ckpt_first(ck, 2, 9));
+    assert_int_equal(lsh_ckpt_first(ck, 2, 9)->offset, 0);
     lsh_ckpt_close(ck);
     lsh_buf_release(&err);
 }
