@@ -403,7 +403,8 @@ static void lsh_engine_prune_checkpoints(struct lsh_timer *t)
     for (i = 0; i < e->npipelines; i++) {
         struct lsh_ckpt *ck = e->pipelines[i]->ckpt;
 
-        if (ck != NULL) {
+        /* inputs not started yet claim nothing: everything would look old */
+        if (ck != NULL && e->pipelines[i]->inputs_wait == 0) {
             lsh_ckpt_prune(ck, lsh_ckpt_now(), keep);
         }
     }

@@ -123,6 +123,15 @@ const struct lsh_metric_def lsh_metric_defs[LSH_M_COUNT] = {
                                 "created."},
     [LSH_M_KAFKA_RESTARTS] = {"logship_kafka_producer_restarts_total", CNT, PO,
                               "Producers replaced after a fatal error."},
+    [LSH_M_KAFKA_TXN_COMMITS] = {"logship_kafka_transactions_committed_total",
+                                 CNT, PO,
+                                 "delivery: exactly_once: transactions "
+                                 "committed (records and file offsets)."},
+    [LSH_M_KAFKA_TXN_RESTARTS] = {"logship_kafka_transaction_restarts_total",
+                                  CNT, PO,
+                                  "delivery: exactly_once: times the pipeline "
+                                  "started again from its committed offsets "
+                                  "after an aborted transaction."},
     [LSH_M_RELOADS] = {"logship_reloads_total", CNT, "",
                        "Configuration reloads applied."},
     [LSH_M_RELOAD_FAILURES] = {"logship_reload_failures_total", CNT, "",

@@ -55,6 +55,8 @@ enum lsh_metric_id {
     LSH_M_KAFKA_TX_ERRORS,
     LSH_M_KAFKA_TX_RETRIES,
     LSH_M_KAFKA_RESTARTS,
+    LSH_M_KAFKA_TXN_COMMITS,
+    LSH_M_KAFKA_TXN_RESTARTS,
     /* the service */
     LSH_M_RELOADS,
     LSH_M_RELOAD_FAILURES,

@@ -970,6 +970,9 @@ static void out_kafka_metrics(struct lsh_instance *ins, struct lsh_metrics *m,
     const struct out_kafka_metrics *k = &ctx->m;
 
     lsh_metric_u64(m, LSH_M_KAFKA_RESTARTS, l, ctx->s.restarts);
+    if (ctx->txn != NULL) {
+        out_kafka_txn_metrics((struct out_kafka *)ctx, m, l);
+    }
     if (k->updates == 0) {
         return;
     }

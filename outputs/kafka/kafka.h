@@ -285,6 +285,8 @@ size_t out_kafka_txn_pending(struct out_kafka *ctx);
 bool out_kafka_txn_ready(struct out_kafka *ctx, struct lsh_buf *why);
 /* false once fenced or aborted: nothing in flight will be committed */
 bool out_kafka_txn_live(struct out_kafka *ctx);
+void out_kafka_txn_metrics(struct out_kafka *ctx, struct lsh_metrics *m,
+                           const char *const *labels);
 void out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json);
 
 /* kafka_stats.c */

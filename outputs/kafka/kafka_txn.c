@@ -57,6 +57,7 @@
 #include "hmap.h"
 #include "kafka.h"
 #include "mem.h"
+#include "metrics.h"
 
 enum out_kafka_txn_phase {
     TXN_INIT,
@@ -674,14 +675,15 @@ static void out_kafka_txn_step(struct lsh_timer *t)
             out_kafka_txn_later(ctx, 1000);
             return;
         }
-        e = rd_kafka_init_transactions(ctx->rk, TXN_STEP_MS);
+        /* resumable: short calls, so the loop is free half of the wait */
+        e = rd_kafka_init_transactions(ctx->rk, 250);
         if (e != NULL) {
             if (out_kafka_txn_error(ctx, e, "init_transactions")) {
                 out_kafka_txn_waiting(ctx,
                                       "waiting for the transaction "
                                       "coordinator",
                                       "init_transactions");
-                out_kafka_txn_later(ctx, 100);
+                out_kafka_txn_later(ctx, 250);
             }
             return;
         }
@@ -978,6 +980,14 @@ bool out_kafka_txn_ready(struct out_kafka *ctx, struct lsh_buf *why)
 bool out_kafka_txn_live(struct out_kafka *ctx)
 {
     return ctx->txn->phase != TXN_BROKEN && ctx->txn->phase != TXN_FENCED;
+}
+
+void out_kafka_txn_metrics(struct out_kafka *ctx, struct lsh_metrics *m,
+                           const char *const *l)
+{
+    lsh_metric_u64(m, LSH_M_KAFKA_TXN_COMMITS, l, ctx->txn->commits);
+    lsh_metric_u64(m, LSH_M_KAFKA_TXN_RESTARTS, l,
+                   lsh_output_restarts(ctx->ins));
 }
 
 void out_kafka_txn_status(struct out_kafka *ctx, struct lsh_buf *json)
