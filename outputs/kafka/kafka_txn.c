@@ -69,7 +69,8 @@ enum out_kafka_txn_phase {
 };
 
 #define TXN_PARTITIONS   16   /* of an offsets topic logship creates */
-#define TXN_STEP_MS      2000 /* the longest a start step blocks */
+#define TXN_STEP_MS      1000 /* the longest a start step blocks */
+#define TXN_CALL_MS      500  /* the longest a commit or abort call blocks */
 #define TXN_VALUE_PREFIX "1 " /* version of an offsets record's value */
 
 struct out_kafka_txn {
@@ -546,6 +547,9 @@ static void out_kafka_txn_apply(struct out_kafka         *ctx,
         x->stale[x->nstale++] = id;
         return;
     }
+    if (m->payload == NULL && !lsh_ckpt_has_id(x->ck, id)) {
+        return; /* gone there and here: nothing to say again */
+    }
     if (m->payload != NULL) {
         if (m->len < pl || memcmp(m->payload, TXN_VALUE_PREFIX, pl) != 0) {
             lsh_ins_warn(ctx->ins,
@@ -894,7 +898,13 @@ static void out_kafka_txn_commit(struct out_kafka *ctx)
         }
         x->committing = true;
     }
-    e = rd_kafka_commit_transaction(ctx->rk, -1);
+    /*
+     * Bounded, and resumed from the timer while it times out (librdkafka
+     * continues it meanwhile): a coordinator that is away must not hold
+     * the loop (signals, the HTTP API, the other pipelines) for the
+     * transaction timeout.
+     */
+    e = rd_kafka_commit_transaction(ctx->rk, TXN_CALL_MS);
     if (e != NULL) {
         if (out_kafka_txn_error(ctx, e, "commit_transaction")) {
             out_kafka_txn_later(ctx, 100); /* resumed, not begun again */
@@ -1015,7 +1025,7 @@ void out_kafka_txn_exit(struct out_kafka *ctx)
         /* everything is committed: the journal may be compacted */
         out_kafka_txn_persist(ctx, true);
     } else if (x->open && ctx->rk != NULL && !ctx->fatal) {
-        e = rd_kafka_abort_transaction(ctx->rk, 5000);
+        e = rd_kafka_abort_transaction(ctx->rk, TXN_CALL_MS);
         if (e != NULL) {
             rd_kafka_error_destroy(e);
         }

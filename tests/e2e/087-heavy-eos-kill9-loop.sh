@@ -47,8 +47,7 @@ for kill in $(seq 1 20); do
 done
 wait "$writer"
 start_logship "$work/p.yaml"
-committed() { [ "$(consume "$topic" -X isolation.level=read_committed | wc -l)" -ge "$1" ]; }
-wait_for 120 "every line committed" committed 500000
+wait_for 120 "every line committed" committed "$topic" 500000
 sleep 1 # anything more (a duplicate) would be committed by now
 stop_logship TERM 30
 [ "$lsh_rc" -eq 0 ] || fail "the final run exited $lsh_rc"

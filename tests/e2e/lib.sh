@@ -233,6 +233,26 @@ eos_output() {
     grep -q "delivery: exactly_once" "$file" || fail "eos_output: no kafka output in $file"
 }
 
+# True once a read_committed consumer of topic $1 has at least $2 records.
+committed() {
+    [ "$(consume "$1" -X isolation.level=read_committed | wc -l)" -ge "$2" ]
+}
+
+# Fails unless a read_committed consumer of topic $1 sees exactly the lines
+# of file $2, each once (any order): none lost, none twice, none more.
+check_exactly_once() {
+    local t=$1 want=$2 n
+    consume "$t" -X isolation.level=read_committed >"$work/got.txt"
+    sort "$work/got.txt" | uniq -d >"$work/dups.txt"
+    [ ! -s "$work/dups.txt" ] ||
+        fail "$(wc -l <"$work/dups.txt") lines twice, e.g. $(head -3 "$work/dups.txt" | tr '\n' ' ')"
+    sort -u "$work/got.txt" | comm -23 <(sort "$want") - >"$work/lost.txt"
+    [ ! -s "$work/lost.txt" ] ||
+        fail "$(wc -l <"$work/lost.txt") lost, e.g. $(head -3 "$work/lost.txt" | tr '\n' ' ')"
+    n=$(wc -l <"$work/got.txt")
+    [ "$n" -eq "$(wc -l <"$want")" ] || fail "$n lines, not $(wc -l <"$want")"
+}
+
 # The committed offset of the checkpoint entry for path $2 of the pipeline
 # whose snapshot is $1 (<state_dir>/<pipeline>.ckpt), with its journal
 # replayed: what `logship --checkpoints` prints (the offset is the 7th
