@@ -619,6 +619,7 @@ int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line)
     struct lsh_ckpt_entry *old = lsh__ckpt_by_id(ck, id);
     struct lsh_ckpt_entry *e = NULL;
     bool                   persisted = old != NULL && old->persisted;
+    uint8_t                dirty = old != NULL ? old->dirty : 0;
 
     if (line != NULL) {
         e = lsh__ckpt_parse_entry(line, 2, 0);
@@ -641,6 +642,7 @@ int lsh_ckpt_put(struct lsh_ckpt *ck, uint64_t id, const char *line)
     if (e != NULL) {
         /* parsed as if from disk; on disk here only if the old one was */
         e->persisted = false;
+        e->dirty = dirty; /* its id is in the list of changes once */
         lsh__ckpt_insert(ck, e);
         lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
         if (persisted) {

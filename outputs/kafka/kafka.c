@@ -939,13 +939,10 @@ static size_t out_kafka_pending(struct lsh_instance *ins)
     if (ctx == NULL) {
         return 0;
     }
-    if (ctx->txn != NULL) {
-        /* fenced or aborted: what is in flight can never be committed */
-        return out_kafka_txn_pending(ctx) > 0 ? ctx->inflight + 1
-               : out_kafka_txn_live(ctx)      ? ctx->inflight
-                                              : 0;
+    if (ctx->txn != NULL && !out_kafka_txn_live(ctx)) {
+        return 0; /* fenced or aborted: nothing in flight can be committed */
     }
-    return ctx->inflight;
+    return ctx->inflight + (ctx->txn != NULL ? out_kafka_txn_pending(ctx) : 0);
 }
 
 static void out_kafka_counts(struct lsh_instance      *ins,

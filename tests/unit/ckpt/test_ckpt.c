@@ -736,6 +736,12 @@ static void test_second_store(void **state)
                      "8 1 6 0 3 0000000000000002 20 0 0000000000000000 "
                      "100 /k/b.log"),
         LSH_OK);
+    /* put again before a save: still one change for it, not two */
+    assert_int_equal(
+        lsh_ckpt_put(ck, 7,
+                     "7 1 5 0 3 0000000000000001 10 0 0000000000000000 "
+                     "100 /k/a.log"),
+        LSH_OK);
     assert_int_equal(lsh_ckpt_put(ck, 9, NULL), LSH_OK); /* never here */
     assert_int_equal(lsh_ckpt_put(ck, 3, "4 1 6 0 0 0 0 0 0 0 /x"), LSH_EINVAL);
     assert_int_equal(lsh_ckpt_put(ck, 3, "garbage"), LSH_EINVAL);
