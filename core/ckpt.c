@@ -210,6 +210,7 @@ void lsh_ckpt_claim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, void *owner)
 {
     assert(e->owner == NULL && owner != NULL);
     e->owner = owner;
+    e->flags &= ~LSH_CKPT_DONE;
     e->seen = lsh_ckpt_now();
     lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
 }
@@ -219,6 +220,12 @@ void lsh_ckpt_unclaim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
     e->owner = NULL;
     e->seen = lsh_ckpt_now();
     lsh_ckpt_touch(ck, e, LSH__CKPT_FULL);
+}
+
+void lsh_ckpt_finish(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e)
+{
+    e->flags |= LSH_CKPT_DONE;
+    lsh_ckpt_unclaim(ck, e);
 }
 
 void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,

@@ -67,6 +67,14 @@ struct lsh_ckpt;
 #define LSH_CKPT_GZ                                      \
     0x1u /* (dev, ino) is a gzip file; offsets count its \
             decompressed bytes */
+/*
+ * Read to its end and closed for good, every line delivered.  Kept,
+ * unclaimed, until checkpoint_retention drops it, only so that its content
+ * is known: a recovery does not read it again (a copytruncate copy, a
+ * rotation), and nothing is resumed from it.  Claiming clears it.
+ */
+#define LSH_CKPT_DONE  0x2u
+#define LSH_CKPT_FLAGS (LSH_CKPT_GZ | LSH_CKPT_DONE) /* all there are */
 
 #define LSH_CKPT_END_BYTES LSH_END_BYTES /* most bytes end_hash covers */
 
@@ -152,6 +160,8 @@ struct lsh_ckpt_entry *lsh_ckpt_add(struct lsh_ckpt *ck, uint64_t dev,
 /* Claims an unclaimed entry for owner; releases a claim (at exit). */
 void lsh_ckpt_claim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e, void *owner);
 void lsh_ckpt_unclaim(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e);
+/* Its owner is done with it for good: unclaimed, marked LSH_CKPT_DONE. */
+void lsh_ckpt_finish(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e);
 
 /* The committed offset and the hash of the end_len bytes before it. */
 void lsh_ckpt_set_offset(struct lsh_ckpt *ck, struct lsh_ckpt_entry *e,

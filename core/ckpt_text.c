@@ -194,7 +194,7 @@ struct lsh_ckpt_entry *lsh__ckpt_parse_entry(const char *line, int v,
         e.seen = (int64_t)seen;
     }
     if (fp_len > 1024 * 1024 || end_len > LSH_CKPT_END_BYTES ||
-        end_len > e.offset || (flags & ~(uint64_t)LSH_CKPT_GZ) != 0) {
+        end_len > e.offset || (flags & ~(uint64_t)LSH_CKPT_FLAGS) != 0) {
         return NULL;
     }
     path = lsh_ckpt_unescape(p);

@@ -231,12 +231,21 @@ size_t in_tail_recover_under(struct in_tail *t, const char *dir);
 void in_tail_gone_begin(struct in_tail *t);
 bool in_tail_gone_has(const struct in_tail *t, const char *path);
 void in_tail_gone_end(struct in_tail *t);
+/* A copy of a truncated file's old content that holds what was read. */
+struct in_tail_copy {
+    bool  found;
+    dev_t dev;
+    ino_t ino;
+};
 /*
  * f was truncated: if a copy of its old content with more than was read
  * sits beside it (copytruncate), reads the copy's rest.  True if so;
- * *looked is false if a resource ran out before it could tell.
+ * *looked is false if a resource ran out before it could tell.  A copy
+ * that holds exactly what was read, and nothing more, is put in *exact:
+ * its checkpoint then says its content is known (in_tail_file_retire()).
  */
-bool in_tail_follow_copy(struct in_tail_file *f, bool *looked);
+bool in_tail_follow_copy(struct in_tail_file *f, bool *looked,
+                         struct in_tail_copy *exact);
 /* Where a file found by recovery comes from, and where it starts. */
 struct in_tail_origin {
     const char            *path;  /* the logical path its records carry */

@@ -117,7 +117,8 @@ static void in_tail_file_fingerprint(struct in_tail_file *f, off_t size)
 }
 
 static off_t in_tail_tail_offset(int fd, off_t size);
-static void  in_tail_file_retire(struct in_tail_file *f);
+static void  in_tail_file_retire(struct in_tail_file       *f,
+                                 const struct in_tail_copy *exact);
 static void  in_tail_file_copy_later(struct in_tail_file *f);
 static void  in_tail_file_old(struct lsh_reader *r, void *cookie,
                               const struct lsh_tracker *tr, bool done,
@@ -213,7 +214,9 @@ static off_t in_tail_file_start(struct in_tail_file *f, const char *path,
         if (in_tail_content_is(f->fd, st->st_size, e)) {
             return in_tail_file_claim(f, e, path);
         }
-        other = e;
+        if (!(e->flags & LSH_CKPT_DONE)) {
+            other = e; /* (a done one's inode is free to be reused) */
+        }
     }
     if (other != NULL &&
         in_tail_range_matches(f->fd, 0, other->fp_len, other->fp_hash)) {
@@ -709,10 +712,11 @@ static bool in_tail_file_rewritten(struct in_tail_file *f)
  */
 static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
 {
-    struct in_tail *t = f->tail;
-    int             rc = LSH_OK;
-    bool            looked;
-    bool            copy = in_tail_follow_copy(f, &looked);
+    struct in_tail     *t = f->tail;
+    int                 rc = LSH_OK;
+    bool                looked;
+    struct in_tail_copy exact;
+    bool                copy = in_tail_follow_copy(f, &looked, &exact);
 
     if (!looked && !lsh_reader_busy(&f->reader) && f->ckpt != NULL) {
         in_tail_file_copy_later(f);
@@ -730,7 +734,7 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
                  "it again from the start",
                  f->path, (long long)size,
                  (unsigned long long)lsh_reader_read_offset(&f->reader));
-    in_tail_file_retire(f);
+    in_tail_file_retire(f, &exact);
     lseek(f->fd, 0, SEEK_SET);
     f->fp_len = 0;
     in_tail_file_fingerprint(f, size);
@@ -742,25 +746,46 @@ static int in_tail_file_truncated(struct in_tail_file *f, off_t size)
 }
 
 /*
+ * An older generation's entry, every record of it in: a copy's stays,
+ * done; the old content of f itself is gone with the truncation.
+ */
+static void in_tail_file_forget(struct in_tail_file   *f,
+                                struct lsh_ckpt_entry *e)
+{
+    if (e->dev != (uint64_t)f->dev || e->ino != (uint64_t)f->ino) {
+        lsh_ckpt_finish(f->tail->ckpt, e);
+    } else {
+        lsh_ckpt_remove(f->tail->ckpt, e);
+    }
+}
+
+/*
  * Before the reader restarts for the new content: if records of the old
  * content are still out, their progress is kept in a checkpoint entry of
  * its own (the old fingerprint, the committed offset and its end hash),
  * moved on as their acks come, and removed once the last one is in.  A
  * crash before that finds the old content in copytruncate's copy at the
  * next start-up and resumes it there: unacked records are not lost.
+ *
+ * When a copy holding exactly what was read is known (exact), the entry
+ * is the copy's (found by its inode after a crash), and once every record
+ * is in it stays, done (LSH_CKPT_DONE): a later recovery knows the copy's
+ * content and does not read it again as a rotation never seen.
  */
-static void in_tail_file_retire(struct in_tail_file *f)
+static void in_tail_file_retire(struct in_tail_file       *f,
+                                const struct in_tail_copy *exact)
 {
     struct in_tail        *t = f->tail;
     struct lsh_ckpt_entry *old = NULL;
     uint32_t               end_len;
     uint64_t               end_hash;
 
-    if (f->ckpt != NULL && lsh_reader_busy(&f->reader)) {
+    if (f->ckpt != NULL && (exact->found || lsh_reader_busy(&f->reader))) {
         lsh_reader_committed_end(&f->reader, &end_len, &end_hash);
-        old = lsh_ckpt_add(t->ckpt, (uint64_t)f->dev, (uint64_t)f->ino, 0,
-                           f->fp_len, f->fp_hash, f->path,
-                           lsh_reader_committed(&f->reader), f);
+        old = lsh_ckpt_add(
+            t->ckpt, (uint64_t)(exact->found ? exact->dev : f->dev),
+            (uint64_t)(exact->found ? exact->ino : f->ino), 0, f->fp_len,
+            f->fp_hash, f->path, lsh_reader_committed(&f->reader), f);
         lsh_ckpt_set_offset(t->ckpt, old, lsh_reader_committed(&f->reader),
                             end_len, end_hash);
     }
@@ -768,7 +793,7 @@ static void in_tail_file_retire(struct in_tail_file *f)
         LSH_GROW(f->retired, f->retired_cap, f->nretired + 1);
         f->retired[f->nretired++] = old;
     } else if (old != NULL) {
-        lsh_ckpt_remove(t->ckpt, old);
+        in_tail_file_forget(f, old);
     }
 }
 
@@ -824,7 +849,7 @@ static void in_tail_file_old(struct lsh_reader *r, void *cookie,
             break;
         }
     }
-    lsh_ckpt_remove(f->tail->ckpt, e);
+    in_tail_file_forget(f, e);
 }
 
 static ssize_t in_tail_gz_read(void *src, void *buf, size_t n)
@@ -1013,8 +1038,9 @@ void in_tail_file_free(struct in_tail_file *f)
     if (f->ckpt != NULL && t->exiting) {
         lsh_ckpt_unclaim(t->ckpt, f->ckpt); /* resumed after a restart */
     } else if (f->ckpt != NULL) {
-        /* closed for good and every line delivered: nothing to resume */
-        lsh_ckpt_remove(t->ckpt, f->ckpt);
+        /* closed for good and every line delivered: nothing to resume,
+           but its content stays known (see LSH_CKPT_DONE) */
+        lsh_ckpt_finish(t->ckpt, f->ckpt);
     }
     lsh_reader_release(&f->reader);
     free(f->path);

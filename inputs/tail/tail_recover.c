@@ -54,6 +54,7 @@ struct in_tail_cand {
     bool        gz;        /* named *.gz: its content is decompressed */
     bool        head_read; /* head[] holds its first bytes */
     bool        taken;     /* holds an entry's content, or is read whole */
+    uint64_t    taken_at;  /* read from this offset on, when taken */
     size_t      head_len;
     char        head[IN_TAIL_FP_BYTES];
 };
@@ -496,6 +497,52 @@ static bool in_tail_still_there(const struct lsh_ckpt_entry *e)
 }
 
 /*
+ * Two entries may hold one content: the old content of a truncated file,
+ * retired with records still out, and the copy whose rest was being read
+ * from where the reader had stopped (in_tail_follow_copy()).  Entries are
+ * recovered lowest offset first, so the older one takes the copy and reads
+ * it from its own, lower, offset: the other one is then superseded (its
+ * content is being read from before its offset) and goes.  Without that,
+ * one of them would read the copy again (duplicates) or find it taken
+ * and skip what lies between the two offsets (a loss).
+ */
+static bool in_tail_superseded(struct in_tail_rec     *rec,
+                               struct in_tail_dirlist *dl,
+                               struct lsh_ckpt_entry  *e)
+{
+    struct in_tail_origin o;
+    size_t                i;
+
+    for (i = 0; i < dl->n; i++) {
+        struct in_tail_cand *c = &dl->v[i];
+        char                 path[PATH_MAX];
+
+        if (!c->taken || c->taken_at > e->offset ||
+            c->gz != ((e->flags & LSH_CKPT_GZ) != 0)) {
+            continue;
+        }
+        in_tail_cand_head(dl, c);
+        if (!in_tail_head_is(c, e->fp_len, e->fp_hash) ||
+            !in_tail_cand_holds(dl, c, e, &o)) {
+            continue;
+        }
+        if (o.gz != NULL) {
+            gzclose(o.gz);
+        } else {
+            close(o.fd);
+        }
+        in_tail_cand_path(dl, c, path);
+        lsh_ins_info(rec->t->ins,
+                     "'%s': the rest of its content after offset %llu is "
+                     "read already from '%s', from an older checkpoint",
+                     e->path, (unsigned long long)e->offset, path);
+        lsh_ckpt_remove(rec->t->ckpt, e);
+        return true;
+    }
+    return false;
+}
+
+/*
  * Reads the rest of e from where its content is now.  Returns true if a
  * resource ran out while looking (EMFILE...): then it is looked for again
  * later (tail_retry.c).
@@ -531,11 +578,15 @@ static bool in_tail_recover_entry(struct in_tail_rec    *rec,
         if (c == NULL && !(e->flags & LSH_CKPT_GZ)) {
             c = in_tail_by_content(rec, dl, bases[i], e, &o);
         }
+        if (c == NULL && in_tail_superseded(rec, dl, e)) {
+            return false;
+        }
         if (c == NULL) {
             blocked = blocked || dl->blocked;
             continue;
         }
         c->taken = true;
+        c->taken_at = copy.offset;
         t->c.recovered++;
         t->c.recovered_gz += c->gz;
         lsh_ins_info(t->ins,
@@ -614,6 +665,7 @@ static void in_tail_recover_later(struct in_tail_rec    *rec,
             continue;
         }
         c->taken = true;
+        c->taken_at = 0;
         t->c.recovered++;
         t->c.recovered_gz += c->gz;
         lsh_ins_info(t->ins,
@@ -622,6 +674,17 @@ static void in_tail_recover_later(struct in_tail_rec    *rec,
                      f->path, path);
         in_tail_file_resume(t, &o);
     }
+}
+
+static int in_tail_by_offset(const void *a, const void *b)
+{
+    const struct lsh_ckpt_entry *x = *(struct lsh_ckpt_entry *const *)a;
+    const struct lsh_ckpt_entry *y = *(struct lsh_ckpt_entry *const *)b;
+
+    if (x->offset != y->offset) {
+        return x->offset < y->offset ? -1 : 1;
+    }
+    return x->id < y->id ? -1 : x->id > y->id; /* the same order each time */
 }
 
 /* Is path below directory dir (NULL: everything is)? */
@@ -650,9 +713,12 @@ size_t in_tail_recover_under(struct in_tail *t, const char *dir)
     memset(&rec, 0, sizeof(rec));
     rec.t = t;
     v = lsh_ckpt_unclaimed(t->ckpt, &n);
+    if (n > 1) {
+        qsort(v, n, sizeof(*v), in_tail_by_offset); /* in_tail_superseded */
+    }
     for (i = 0; i < n; i++) {
-        if (v[i]->owner == NULL && in_tail_below(v[i]->path, dir) &&
-            in_tail_wanted(t, v[i]->path)) {
+        if (v[i]->owner == NULL && !(v[i]->flags & LSH_CKPT_DONE) &&
+            in_tail_below(v[i]->path, dir) && in_tail_wanted(t, v[i]->path)) {
             blocked += in_tail_recover_entry(&rec, v[i]);
         }
     }
@@ -677,7 +743,8 @@ void in_tail_recover(struct in_tail *t)
 
 /* --- a copy made by copytruncate, at run time --------------------------- */
 
-bool in_tail_follow_copy(struct in_tail_file *f, bool *looked)
+bool in_tail_follow_copy(struct in_tail_file *f, bool *looked,
+                         struct in_tail_copy *exact)
 {
     struct in_tail         *t = f->tail;
     struct lsh_reader      *r = &f->reader;
@@ -690,6 +757,7 @@ bool in_tail_follow_copy(struct in_tail_file *f, bool *looked)
     bool                    found = false;
 
     *looked = true;
+    memset(exact, 0, sizeof(*exact));
     if (f->gz != NULL || f->fp_len == 0 || r->offset == 0) {
         return false;
     }
@@ -710,13 +778,22 @@ bool in_tail_follow_copy(struct in_tail_file *f, bool *looked)
         struct in_tail_cand *c = &dl->v[i];
 
         if (c->gz || !in_tail_cand_of(c, base) ||
-            (uint64_t)c->st.st_size <= lsh_reader_read_offset(r) ||
+            (uint64_t)c->st.st_size < lsh_reader_read_offset(r) ||
             in_tail_followed(t, &c->st)) {
             continue;
         }
         in_tail_cand_head(dl, c);
         if (!in_tail_head_is(c, e.fp_len, e.fp_hash) ||
             !in_tail_cand_holds(dl, c, &e, &o)) {
+            continue;
+        }
+        if ((uint64_t)c->st.st_size == lsh_reader_read_offset(r)) {
+            close(o.fd); /* nothing left to read in it */
+            if (!exact->found) {
+                exact->found = true;
+                exact->dev = c->st.st_dev;
+                exact->ino = c->st.st_ino;
+            }
             continue;
         }
         o.entry = NULL; /* a new source of its own, from where f stopped */

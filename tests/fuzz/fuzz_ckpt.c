@@ -65,7 +65,7 @@ static void check_entries(struct lsh_ckpt *ck)
     }
     for (i = 0; i < n; i++) {
         if (v[i]->path[0] != '/' || v[i]->end_len > LSH_CKPT_END_BYTES ||
-            v[i]->end_len > v[i]->offset || (v[i]->flags & ~LSH_CKPT_GZ)) {
+            v[i]->end_len > v[i]->offset || (v[i]->flags & ~LSH_CKPT_FLAGS)) {
             abort();
         }
     }

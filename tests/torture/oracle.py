@@ -19,7 +19,6 @@ JOURNAL is what the driver did, one JSON object per line, in time order:
   {"t": s, "ev": "running", "ok": bool}        logship up (its first scan
                                                done, normal limits) or not
   {"t": s, "ev": "fault", "kind": str}         a process fault (dup bound)
-  {"t": s, "ev": "reread", "inst": I}          I may be read again whole
   {"t": s, "ev": "away", "inst": I}            I's directory moved away: if
                                                I is a copy logship had no
                                                time to find, a destroy
@@ -39,8 +38,8 @@ least once.
 
 Duplicates are allowed up to a bound: the lines written within
 dup_window before a process fault or while something was unhealthy (what
-was in flight, or not yet checkpointed), plus the lines of files that may
-be read again whole (a directory moved back after its files were closed).
+was in flight, or not yet checkpointed).  In exactly-once mode the bound is
+0.
 
 Exit status 0 if nothing required is missing and the duplicates are
 within the bound, else 1.  It prints one summary line either way.
@@ -102,7 +101,6 @@ def main():
     health = []
     running = []
     faults = []
-    reread = set()
     partial = {}                              # instance -> its open last line
     closed_partial = {}                       # token -> when its file went
 
@@ -167,8 +165,6 @@ def main():
             running.append((t, e['ok']))
         elif ev == 'fault':
             faults.append(t)
-        elif ev == 'reread':
-            reread.update(content[e['inst']])
 
     missing, blind, blind_arrived = [], 0, 0
     for tok, t in written.items():
@@ -185,13 +181,7 @@ def main():
             blind_arrived += got[tok] > 0
 
     dups = sum(n - 1 for tok, n in got.items() if n > 1 and tok in written)
-    if params.get('exactly_once'):
-        # a file that left the watched paths, was closed as gone and came
-        # back is a new file to tail, in either mode (docs/exactly-once.md
-        # "Limits"): what it held may arrive again.  Nothing else may.
-        dups = sum(n - 1 for tok, n in got.items()
-                   if n > 1 and tok in written and tok not in reread)
-    at_risk = set(reread)
+    at_risk = set()
     for tok, t in written.items():
         if any(0 <= f - t <= window for f in faults) or \
                 not healthy(health, t, t + window):

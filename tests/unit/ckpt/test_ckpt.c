@@ -88,11 +88,17 @@ static void test_roundtrip(void **state)
        its old empty-headed content): legitimate, and loaded back */
     lsh_ckpt_add(ck, 7, 44, 0, 0, 0, "/var/log/d.log", 0, &owner);
     lsh_ckpt_add(ck, 7, 44, 0, 0, 0, "/var/log/d.log", 0, &owner);
+    /* a compressed rotation read to its end: done, kept as known */
+    e = lsh_ckpt_add(ck, 7, 45, LSH_CKPT_GZ, 8, 2, "/var/log/e.log", 0, &owner);
+    lsh_ckpt_set_offset(ck, e, 77, 7, 0x77);
+    lsh_ckpt_finish(ck, e);
+    assert_null(e->owner);
+    assert_int_equal(e->flags, LSH_CKPT_GZ | LSH_CKPT_DONE);
     assert_true(lsh_ckpt_pending(ck));
     assert_int_equal(lsh_ckpt_save(ck), LSH_OK);
     assert_false(lsh_ckpt_pending(ck));
     assert_int_equal(lsh_ckpt_stats(ck)->saves, 1);
-    assert_int_equal(lsh_ckpt_stats(ck)->records, 5);
+    assert_int_equal(lsh_ckpt_stats(ck)->records, 6);
     assert_int_equal(lsh_ckpt_save(ck), LSH_OK); /* clean: no write */
     assert_int_equal(lsh_ckpt_stats(ck)->saves, 1);
     lsh_ckpt_close(ck); /* a crash: no snapshot, all in the journal */
@@ -100,7 +106,7 @@ static void test_roundtrip(void **state)
     for (int round = 0; round < 2; round++) {
         assert_int_equal(open_ckpt(fx, &ck, &err), LSH_OK);
         /* first from the journal alone, then from a snapshot */
-        assert_int_equal(lsh_ckpt_stats(ck)->replayed, round == 0 ? 5 : 0);
+        assert_int_equal(lsh_ckpt_stats(ck)->replayed, round == 0 ? 6 : 0);
         check_roundtrip(ck);
         assert_int_equal(lsh_ckpt_compact(ck), LSH_OK);
         lsh_ckpt_close(ck);
@@ -113,7 +119,7 @@ static void check_roundtrip(struct lsh_ckpt *ck)
     struct lsh_ckpt_entry *e;
     struct lsh_ckpt_entry *twin;
 
-    assert_int_equal(lsh_ckpt_count(ck), 5);
+    assert_int_equal(lsh_ckpt_count(ck), 6);
     e = lsh_ckpt_first(ck, 7, 42);
     assert_non_null(e);
     twin = lsh_ckpt_next(ck, e);
@@ -134,6 +140,10 @@ static void check_roundtrip(struct lsh_ckpt *ck)
     e = lsh_ckpt_first(ck, 7, 43);
     assert_non_null(e);
     assert_int_equal(e->flags, LSH_CKPT_GZ);
+    e = lsh_ckpt_first(ck, 7, 45);
+    assert_non_null(e);
+    assert_int_equal(e->flags, LSH_CKPT_GZ | LSH_CKPT_DONE);
+    assert_int_equal(e->offset, 77);
 }
 
 static void test_version1(void **state)
@@ -304,6 +314,11 @@ static void test_claims_and_retention(void **state)
     /* a claimed entry is never pruned, however old */
     a->seen = now - 1000000;
     assert_int_equal(lsh_ckpt_prune(ck, now, 10), 0);
+    /* finished (done), then claimed again: no longer done */
+    lsh_ckpt_finish(ck, a);
+    assert_true(a->flags & LSH_CKPT_DONE);
+    lsh_ckpt_claim(ck, a, &owner);
+    assert_false(a->flags & LSH_CKPT_DONE);
     /* unclaimed, then claimed again: it is the owner's once more */
     lsh_ckpt_unclaim(ck, a);
     assert_null(a->owner);
