@@ -336,7 +336,10 @@ static int lsh_pipeline_init_kind(struct lsh_pipeline *p,
 
 int lsh_pipeline_init_inputs(struct lsh_pipeline *p)
 {
-    return lsh_pipeline_init_kind(p, LSH_PLUGIN_INPUT);
+    int rc = lsh_pipeline_init_kind(p, LSH_PLUGIN_INPUT);
+
+    lsh_stash_drop(p->engine, p->name); /* what they did not take back */
+    return rc;
 }
 
 /*
@@ -373,6 +376,11 @@ void lsh_output_inputs_go(struct lsh_instance *ins)
     if (lsh_pipeline_init_inputs(p) != LSH_OK) {
         lsh_engine_shutdown(p->engine, "an input failed to start");
     }
+}
+
+bool lsh_input_rewinds(struct lsh_instance *ins)
+{
+    return ins->pipeline->ckpt_owned;
 }
 
 struct lsh_ckpt *lsh_output_ckpt(struct lsh_instance *ins, bool own)
@@ -1051,6 +1059,7 @@ void lsh_engine_destroy(struct lsh_engine *e)
         lsh_pipeline_free(e->pipelines[i]); /* each one's final save */
     }
     e->npipelines = 0;
+    lsh_stash_drop(e, NULL);
     /*
      * Taps still waiting are answered with what they have: libmicrohttpd
      * may not be stopped with a connection suspended.

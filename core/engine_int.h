@@ -65,6 +65,8 @@ struct lsh_pipeline {
     int64_t paused_ns;    /* in all, before paused_since */
 };
 
+struct lsh_stash;
+
 struct lsh_engine {
     const struct lsh_config *cfg;
     struct lsh_loop         *loop;
@@ -92,7 +94,11 @@ struct lsh_engine {
     int64_t                  started_ns; /* wall clock */
     uint64_t                 reloads;
     uint64_t                 reload_failures;
+    struct lsh_stash        *stash; /* descriptors across a restart */
 };
+
+/* stash.c: closes what is kept for pipeline name (NULL: for all). */
+void lsh_stash_drop(struct lsh_engine *e, const char *name);
 
 #define lsh_inputs(p)  ((p)->stages[LSH_PLUGIN_INPUT])
 #define lsh_filters(p) ((p)->stages[LSH_PLUGIN_FILTER])

@@ -243,6 +243,24 @@ void lsh_output_restart_cancel(struct lsh_instance *ins);
 uint64_t lsh_output_restarts(struct lsh_instance *ins);
 
 /*
+ * Input: keeps fd (taking it), open on the file (dev, ino), for the same
+ * input of the pipeline started again after this one stops (a restart, a
+ * reload that changes it); closes it when the pipeline is not started
+ * again.  For a file no path leads to any more (deleted, moved away):
+ * what was not committed is read from it again.  The new instance takes
+ * it with lsh_unstash_fd() (-1: none) while its inputs start; what it does
+ * not take is closed then (core/stash.c).
+ */
+void lsh_stash_fd(struct lsh_instance *ins, uint64_t dev, uint64_t ino, int fd);
+/*
+ * Input: true if an output of its pipeline may start it again from its
+ * checkpoints (it owns them: exactly_once), so that what is not committed
+ * yet must stay readable.
+ */
+bool lsh_input_rewinds(struct lsh_instance *ins);
+int  lsh_unstash_fd(struct lsh_instance *ins, uint64_t dev, uint64_t ino);
+
+/*
  * Records an error of ins for the HTTP API (last_error), without logging
  * it: the plugin logs as it sees fit (often rate-limited).
  */

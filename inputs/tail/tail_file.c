@@ -357,6 +357,7 @@ static struct in_tail_file *in_tail_file_new(struct in_tail *t, int fd,
     f->tail = t;
     f->fd = fd;
     f->wd = -1;
+    f->held_fd = -1;
     f->dev = st->st_dev;
     f->ino = st->st_ino;
     f->state = IN_TAIL_ACTIVE;
@@ -670,7 +671,12 @@ static int in_tail_file_close(struct in_tail_file *f)
                      (unsigned long long)lsh_reader_read_offset(&f->reader));
     } else {
         lsh_hmap_remove(&t->files_by_id, &f->by_id);
-        close(f->fd);
+        if (f->ckpt != NULL && !lsh_reader_idle(&f->reader) &&
+            lsh_input_rewinds(t->ins)) {
+            f->held_fd = f->fd; /* until its records are committed */
+        } else {
+            close(f->fd);
+        }
         lsh_ins_info(t->ins, "closed %s file '%s' after %llu bytes",
                      f->state == IN_TAIL_DELETED ? "deleted" : "rotated",
                      f->path,
@@ -972,6 +978,22 @@ int in_tail_file_collect(struct in_tail_file *f, size_t *budget)
     return LSH_OK;
 }
 
+/*
+ * The last of a descriptor.  At a restart (t->exiting), one of a file that
+ * was rotated or deleted may be all that leads to its content: it is kept
+ * for the next instance (core/stash.c, in_tail_recover_entry()).
+ */
+static void in_tail_file_let_go(struct in_tail_file *f, int fd)
+{
+    if (f->tail->exiting && f->ckpt != NULL &&
+        (f->state == IN_TAIL_DELETED || f->state == IN_TAIL_ROTATED ||
+         f->state == IN_TAIL_CLOSED)) {
+        lsh_stash_fd(f->tail->ins, (uint64_t)f->dev, (uint64_t)f->ino, fd);
+    } else {
+        close(fd);
+    }
+}
+
 void in_tail_file_free(struct in_tail_file *f)
 {
     struct in_tail *t = f->tail;
@@ -990,8 +1012,10 @@ void in_tail_file_free(struct in_tail_file *f)
             gzclose(f->gz);
         } else {
             lsh_hmap_remove(&t->files_by_id, &f->by_id);
-            close(f->fd);
+            in_tail_file_let_go(f, f->fd);
         }
+    } else if (f->held_fd >= 0) {
+        in_tail_file_let_go(f, f->held_fd);
     }
     if (f->unwatched) {
         in_tail_retry_forget_file(f);

@@ -543,6 +543,48 @@ static bool in_tail_superseded(struct in_tail_rec     *rec,
 }
 
 /*
+ * After a restart of the pipeline: the descriptor the previous instance
+ * kept on e's file (core/stash.c), the only way left to a deleted one.
+ */
+static bool in_tail_from_stash(struct in_tail_rec    *rec,
+                               struct lsh_ckpt_entry *e)
+{
+    struct in_tail       *t = rec->t;
+    struct in_tail_origin o;
+    struct stat           st;
+    int                   fd;
+
+    if (e->flags & LSH_CKPT_GZ) {
+        return false;
+    }
+    fd = lsh_unstash_fd(t->ins, e->dev, e->ino);
+    if (fd < 0) {
+        return false;
+    }
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != e->dev ||
+        (uint64_t)st.st_ino != e->ino ||
+        !in_tail_content_is(fd, st.st_size, e)) {
+        close(fd);
+        return false;
+    }
+    memset(&o, 0, sizeof(o));
+    o.path = e->path;
+    o.fd = fd;
+    o.st = &st;
+    o.entry = e;
+    o.fp_len = e->fp_len;
+    o.fp_hash = e->fp_hash;
+    t->c.recovered++;
+    lsh_ins_info(t->ins,
+                 "'%s' (%s): reading it again from offset %llu through the "
+                 "descriptor kept across the restart",
+                 e->path, st.st_nlink == 0 ? "deleted" : "moved",
+                 (unsigned long long)e->offset);
+    in_tail_file_resume(t, &o);
+    return true;
+}
+
+/*
  * Reads the rest of e from where its content is now.  Returns true if a
  * resource ran out while looking (EMFILE...): then it is looked for again
  * later (tail_retry.c).
@@ -562,7 +604,7 @@ static bool in_tail_recover_entry(struct in_tail_rec    *rec,
     int                   nloc = 1;
     int                   i;
 
-    if (in_tail_still_there(e)) {
+    if (in_tail_still_there(e) || in_tail_from_stash(rec, e)) {
         return false;
     }
     in_tail_split(e->path, dirs[0], bases[0]);
