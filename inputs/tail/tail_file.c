@@ -979,15 +979,14 @@ int in_tail_file_collect(struct in_tail_file *f, size_t *budget)
 }
 
 /*
- * The last of a descriptor.  At a restart (t->exiting), one of a file that
- * was rotated or deleted may be all that leads to its content: it is kept
- * for the next instance (core/stash.c, in_tail_recover_entry()).
+ * The last of a descriptor.  At a restart (t->exiting), it may be all that
+ * leads to the file's content (deleted or moved, noticed or not yet): it
+ * is kept for the next instance, which takes it if it recovers the file
+ * (core/stash.c, in_tail_recover_entry()); the core closes it otherwise.
  */
 static void in_tail_file_let_go(struct in_tail_file *f, int fd)
 {
-    if (f->tail->exiting && f->ckpt != NULL &&
-        (f->state == IN_TAIL_DELETED || f->state == IN_TAIL_ROTATED ||
-         f->state == IN_TAIL_CLOSED)) {
+    if (f->tail->exiting && f->ckpt != NULL) {
         lsh_stash_fd(f->tail->ins, (uint64_t)f->dev, (uint64_t)f->ino, fd);
     } else {
         close(fd);
