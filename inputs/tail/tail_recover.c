@@ -407,6 +407,9 @@ static struct in_tail_cand *in_tail_by_content(struct in_tail_rec     *rec,
     size_t               matches = 0;
     size_t               i;
 
+    if (e->fp_len == 0) {
+        return NULL; /* nothing of its content is known: by inode only */
+    }
     for (i = 0; i < dl->n; i++) {
         struct in_tail_cand *c = &dl->v[i];
 
@@ -496,6 +499,37 @@ static bool in_tail_still_there(const struct lsh_ckpt_entry *e)
     return same;
 }
 
+static void in_tail_origin_close(struct in_tail_origin *o)
+{
+    if (o->gz != NULL) {
+        gzclose(o->gz);
+    } else if (o->fd >= 0) {
+        close(o->fd);
+    }
+}
+
+/*
+ * Is c's content past e's offset delivered already, by a done entry of
+ * c's own (an earlier run read it there to its end)?  e is then stale.
+ */
+static bool in_tail_done_covers(struct in_tail *t, struct in_tail_cand *c,
+                                const struct lsh_ckpt_entry *e)
+{
+    struct lsh_ckpt_entry *d;
+
+    for (d = lsh_ckpt_first(t->ckpt, (uint64_t)c->st.st_dev,
+                            (uint64_t)c->st.st_ino);
+         d != NULL; d = lsh_ckpt_next(t->ckpt, d)) {
+        if (d != e && (d->flags & LSH_CKPT_DONE) &&
+            c->gz == ((d->flags & LSH_CKPT_GZ) != 0) &&
+            d->fp_len == e->fp_len && d->fp_hash == e->fp_hash &&
+            d->offset >= e->offset) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Two entries may hold one content: the old content of a truncated file,
  * retired with records still out, and the copy whose rest was being read
@@ -517,8 +551,9 @@ static bool in_tail_superseded(struct in_tail_rec     *rec,
         struct in_tail_cand *c = &dl->v[i];
         char                 path[PATH_MAX];
 
+        /* (a plain file's content may be found compressed, not back) */
         if (!c->taken || c->taken_at > e->offset ||
-            c->gz != ((e->flags & LSH_CKPT_GZ) != 0)) {
+            (!c->gz && (e->flags & LSH_CKPT_GZ))) {
             continue;
         }
         in_tail_cand_head(dl, c);
@@ -526,11 +561,7 @@ static bool in_tail_superseded(struct in_tail_rec     *rec,
             !in_tail_cand_holds(dl, c, e, &o)) {
             continue;
         }
-        if (o.gz != NULL) {
-            gzclose(o.gz);
-        } else {
-            close(o.fd);
-        }
+        in_tail_origin_close(&o);
         in_tail_cand_path(dl, c, path);
         lsh_ins_info(rec->t->ins,
                      "'%s': the rest of its content after offset %llu is "
@@ -627,6 +658,21 @@ static bool in_tail_recover_entry(struct in_tail_rec    *rec,
             blocked = blocked || dl->blocked;
             continue;
         }
+        if (in_tail_done_covers(t, c, e)) {
+            in_tail_origin_close(&o);
+            lsh_ins_info(t->ins,
+                         "'%s': what '%s/%s' holds after offset %llu was read "
+                         "already",
+                         copy.path, dl->dir, c->name,
+                         (unsigned long long)copy.offset);
+            lsh_ckpt_remove(t->ckpt, e);
+            return false;
+        }
+        if ((e->flags & LSH_CKPT_DONE) &&
+            (c->gz || (uint64_t)c->st.st_size <= e->offset)) {
+            in_tail_origin_close(&o); /* nothing after what was read */
+            return false;
+        }
         c->taken = true;
         c->taken_at = copy.offset;
         t->c.recovered++;
@@ -643,6 +689,9 @@ static bool in_tail_recover_entry(struct in_tail_rec    *rec,
     if (blocked) {
         in_tail_retry_recover(t, dirs[0], EMFILE);
         return true;
+    }
+    if (e->flags & LSH_CKPT_DONE) {
+        return false; /* read to its end: nothing to say */
     }
     lsh_log(t->starting ? LSH_LOG_WARN : LSH_LOG_DEBUG, t->ins->name,
             "'%s' is gone and no rotation of it holds its content; what it "
@@ -759,8 +808,10 @@ size_t in_tail_recover_under(struct in_tail *t, const char *dir)
         qsort(v, n, sizeof(*v), in_tail_by_offset); /* in_tail_superseded */
     }
     for (i = 0; i < n; i++) {
-        if (v[i]->owner == NULL && !(v[i]->flags & LSH_CKPT_DONE) &&
-            in_tail_below(v[i]->path, dir) && in_tail_wanted(t, v[i]->path)) {
+        /* (done ones too: their file may have grown since, and a kill
+           may have left one done that was resumed) */
+        if (v[i]->owner == NULL && in_tail_below(v[i]->path, dir) &&
+            in_tail_wanted(t, v[i]->path)) {
             blocked += in_tail_recover_entry(&rec, v[i]);
         }
     }

@@ -21,7 +21,10 @@ JOURNAL is what the driver did, one JSON object per line, in time order:
   {"t": s, "ev": "fault", "kind": str}         a process fault (dup bound)
   {"t": s, "ev": "away", "inst": I}            I's directory moved away: if
                                                I is a copy logship had no
-                                               time to find, a destroy
+                                               time to find, a destroy; and
+                                               until "back", logship cannot
+                                               note I
+  {"t": s, "ev": "back", "inst": I}            I's directory moved back
 GOT holds the bodies that arrived in Kafka, one per line; --dlq the values
 written to the dead-letter file (they arrived too, elsewhere); --stdout what
 a second output, stdout, wrote: every required line must be there as well.
@@ -105,12 +108,16 @@ def main():
     closed_partial = {}                       # token -> when its file went
 
     copies = set()
+    present = collections.defaultdict(list)  # instance -> (t, in its dir)
 
     def seen(inst, t):
-        """A running logship had W_seen to note inst since its creation."""
+        """A running logship had W_seen to note inst since its creation,
+        with inst in a directory it watches (not moved away)."""
         c = created.get(inst, t)
-        return any(healthy(running, s, s + W_seen)
-                   for s in window_starts(running, c, t - W_seen))
+        starts = window_starts(running, c, t - W_seen) + \
+            window_starts(present[inst], c, t - W_seen)
+        return any(healthy(running, s, s + W_seen) and
+                   healthy(present[inst], s, s + W_seen) for s in starts)
 
     def drop(inst, t, unlinked=False):
         for tok in content.pop(inst, []):
@@ -159,6 +166,9 @@ def main():
             # W_seen: a copy moved away before that is not found
             if e['inst'] in copies and not seen(e['inst'], t):
                 drop(e['inst'], t, unlinked=True)
+            present[e['inst']].append((t, False))
+        elif ev == 'back':
+            present[e['inst']].append((t, True))
         elif ev == 'health':
             health.append((t, e['ok']))
         elif ev == 'running':
