@@ -521,6 +521,16 @@ int out_kafka_create(struct out_kafka *ctx)
     q = rd_kafka_queue_get_main(ctx->rk);
     rd_kafka_queue_io_event_enable(q, ctx->pipe[1], "1", 1);
     rd_kafka_queue_destroy(q);
+    /*
+     * What the queue holds already (rd_kafka_new()'s own log lines, with
+     * rdkafka: {debug: ...}) wrote no wake-up, and librdkafka writes one
+     * only when an event lands in an empty queue: unserved, they kept
+     * every later event (delivery reports) from waking us, and the
+     * pipeline stalled until shutdown.  One wake-up of our own drains it.
+     */
+    if (write(ctx->pipe[1], "1", 1) < 0 && errno != EAGAIN) {
+        lsh_ins_warn(ctx->ins, "wake-up pipe: %s", strerror(errno));
+    }
     return LSH_OK;
 }
 
