@@ -79,6 +79,7 @@ static bool lsh_reload_start(struct lsh_engine              *e,
                   pc->name);
         lsh_engine_remove_pipeline(e, p);
         lsh_pipeline_free(p);
+        lsh_stash_drop(e, pc->name); /* what the old one left for it */
         e->reload_failures++;
         return false;
     }
