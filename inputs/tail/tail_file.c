@@ -844,9 +844,11 @@ static void in_tail_file_old(struct lsh_reader *r, void *cookie,
     if (e == NULL) {
         return;
     }
+    /* the last ack too: a copy's entry stays, done, at the end of what was
+       read (recovery resumes a done entry where its file holds more) */
+    lsh_ckpt_set_offset(f->tail->ckpt, e, tr->committed, tr->committed_len,
+                        tr->committed_hash);
     if (!done) {
-        lsh_ckpt_set_offset(f->tail->ckpt, e, tr->committed, tr->committed_len,
-                            tr->committed_hash);
         return;
     }
     for (i = 0; i < f->nretired; i++) {

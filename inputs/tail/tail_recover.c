@@ -573,6 +573,100 @@ static bool in_tail_superseded(struct in_tail_rec     *rec,
     return false;
 }
 
+/* Does any checkpoint entry know c's content already? */
+static bool in_tail_known(struct in_tail *t, struct in_tail_dirlist *dl,
+                          struct in_tail_cand *c)
+{
+    struct lsh_ckpt_entry *e;
+
+    for (e = lsh_ckpt_first(t->ckpt, (uint64_t)c->st.st_dev,
+                            (uint64_t)c->st.st_ino);
+         e != NULL; e = lsh_ckpt_next(t->ckpt, e)) {
+        if (c->gz == ((e->flags & LSH_CKPT_GZ) != 0)) {
+            in_tail_cand_head(dl, c);
+            if (in_tail_head_is(c, e->fp_len, e->fp_hash)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Reads candidate c whole as a rotation of path (logical); false if not. */
+static bool in_tail_read_whole(struct in_tail_rec     *rec,
+                               struct in_tail_dirlist *dl,
+                               struct in_tail_cand *c, const char *path)
+{
+    struct in_tail       *t = rec->t;
+    struct in_tail_origin o;
+    char                  name[PATH_MAX];
+
+    in_tail_cand_path(dl, c, name);
+    in_tail_cand_head(dl, c);
+    memset(&o, 0, sizeof(o));
+    o.path = path;
+    o.st = &c->st;
+    o.fd = -1;
+    o.fp_len = (uint32_t)c->head_len;
+    o.fp_hash = lsh_hash_bytes(c->head, c->head_len);
+    if (c->gz) {
+        o.gz = in_tail_gz_open(name);
+    } else {
+        o.fd = in_tail_open(name);
+    }
+    if (o.gz == NULL && o.fd < 0) {
+        return false;
+    }
+    c->taken = true;
+    c->taken_at = 0;
+    t->c.recovered++;
+    t->c.recovered_gz += c->gz;
+    in_tail_file_resume(t, &o);
+    return true;
+}
+
+/*
+ * e's content is nowhere, but its inode is a rotation of its name with
+ * content no entry knows: the file was truncated (its copy gone) or
+ * rewritten while logship was down, written again, then rotated.  At its
+ * own path it would be read from its start (in_tail_file_start()); as a
+ * rotation it is read whole too, and e, whose content is gone, goes.
+ */
+static bool in_tail_rewritten(struct in_tail_rec *rec, struct lsh_ckpt_entry *e,
+                              char (*dirs)[PATH_MAX], char (*bases)[PATH_MAX],
+                              int nloc)
+{
+    struct in_tail *t = rec->t;
+    int             i;
+    size_t          k;
+
+    for (i = 0; i < nloc; i++) {
+        struct in_tail_dirlist *dl = in_tail_rec_dir(rec, dirs[i]);
+
+        for (k = 0; k < dl->n; k++) {
+            struct in_tail_cand *c = &dl->v[k];
+            char                 name[PATH_MAX];
+
+            in_tail_cand_path(dl, c, name);
+            if (c->taken || c->gz || (uint64_t)c->st.st_ino != e->ino ||
+                (uint64_t)c->st.st_dev != e->dev ||
+                !in_tail_cand_of(c, bases[i]) || in_tail_followed(t, &c->st) ||
+                in_tail_wanted(t, name) || in_tail_known(t, dl, c) ||
+                !in_tail_read_whole(rec, dl, c, e->path)) {
+                continue;
+            }
+            lsh_ins_warn(t->ins,
+                         "'%s' was truncated or rewritten while logship was "
+                         "down, then rotated to '%s': reading it whole",
+                         e->path, name);
+            in_tail_rec_family(rec, dl, bases[i], e->path, c);
+            lsh_ckpt_remove(t->ckpt, e);
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * After a restart of the pipeline: the descriptor the previous instance
  * kept on e's file (core/stash.c), the only way left to a deleted one.
@@ -693,30 +787,15 @@ static bool in_tail_recover_entry(struct in_tail_rec    *rec,
     if (e->flags & LSH_CKPT_DONE) {
         return false; /* read to its end: nothing to say */
     }
+    if (!(e->flags & LSH_CKPT_GZ) &&
+        in_tail_rewritten(rec, e, dirs, bases, nloc)) {
+        return false;
+    }
     lsh_log(t->starting ? LSH_LOG_WARN : LSH_LOG_DEBUG, t->ins->name,
             "'%s' is gone and no rotation of it holds its content; what it "
             "held after offset %llu is not read (its checkpoint is kept for "
             "checkpoint_retention, in case it comes back)",
             e->path, (unsigned long long)e->offset);
-    return false;
-}
-
-/* Does any checkpoint entry know c's content already? */
-static bool in_tail_known(struct in_tail *t, struct in_tail_dirlist *dl,
-                          struct in_tail_cand *c)
-{
-    struct lsh_ckpt_entry *e;
-
-    for (e = lsh_ckpt_first(t->ckpt, (uint64_t)c->st.st_dev,
-                            (uint64_t)c->st.st_ino);
-         e != NULL; e = lsh_ckpt_next(t->ckpt, e)) {
-        if (c->gz == ((e->flags & LSH_CKPT_GZ) != 0)) {
-            in_tail_cand_head(dl, c);
-            if (in_tail_head_is(c, e->fp_len, e->fp_hash)) {
-                return true;
-            }
-        }
-    }
     return false;
 }
 
@@ -729,41 +808,21 @@ static void in_tail_recover_later(struct in_tail_rec    *rec,
     size_t                  i;
 
     for (i = 0; i < dl->n; i++) {
-        struct in_tail_cand  *c = &dl->v[i];
-        struct in_tail_origin o;
-        char                  path[PATH_MAX];
+        struct in_tail_cand *c = &dl->v[i];
+        char                 path[PATH_MAX];
 
         in_tail_cand_path(dl, c, path);
         if (c->taken || !in_tail_cand_of(c, f->base) ||
             in_tail_time_cmp(c->st.st_mtim, f->since) <= 0 ||
             in_tail_followed(t, &c->st) || in_tail_wanted(t, path) ||
-            in_tail_known(t, dl, c)) {
+            in_tail_known(t, dl, c) ||
+            !in_tail_read_whole(rec, dl, c, f->path)) {
             continue;
         }
-        in_tail_cand_head(dl, c);
-        memset(&o, 0, sizeof(o));
-        o.path = f->path;
-        o.st = &c->st;
-        o.fd = -1;
-        o.fp_len = (uint32_t)c->head_len;
-        o.fp_hash = lsh_hash_bytes(c->head, c->head_len);
-        if (c->gz) {
-            o.gz = in_tail_gz_open(path);
-        } else {
-            o.fd = in_tail_open(path);
-        }
-        if (o.gz == NULL && o.fd < 0) {
-            continue;
-        }
-        c->taken = true;
-        c->taken_at = 0;
-        t->c.recovered++;
-        t->c.recovered_gz += c->gz;
         lsh_ins_info(t->ins,
                      "'%s' was rotated while logship was down, and rotated "
                      "again: reading '%s' whole",
                      f->path, path);
-        in_tail_file_resume(t, &o);
     }
 }
 

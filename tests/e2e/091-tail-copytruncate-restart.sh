@@ -12,6 +12,14 @@
 #    copy's own entry where the reader had stopped.  At the restart both
 #    resolve to the copy: it must be read once, from the lower offset (read
 #    from the higher one, the lines before it would be lost).
+# C: at-least-once, copytruncate with every line read and none acknowledged
+#    yet (linger_ms 3000): the copy's entry, done once the last ack is in,
+#    must be at the end of what was read, not where the acks stood at the
+#    truncation (a restart would read the copy again from there).
+# D: at-least-once, while logship is down app.log is copied and truncated,
+#    the copy removed, new lines written, and app.log renamed to app.log.1:
+#    the entry's content is nowhere, its inode holds content no entry knows.
+#    That rotation must be read whole.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${LOGSHIP_NOWATCH:-}" ] || fail "LOGSHIP_NOWATCH is not set (the shim)"
@@ -83,4 +91,55 @@ wait_exact 20 "$topic" 200
 check_topic exact "$topic" "$work/want-b.txt"
 stop_logship TERM 20
 [ "$lsh_rc" -eq 0 ] || fail "B: logship exited $lsh_rc"
+
+# --- C --------------------------------------------------------------------
+topic=$(unique_topic)
+create_topic "$topic" 1
+logs=$work/c
+mkdir -p "$logs"
+rm -rf "$work/state"
+: >"$logs/app.log"
+tail_config "$work/c.yaml" "$topic" "[\"$logs/app.log\"]"
+sed "s|format: raw}|format: raw, linger_ms: 3000}|" "$work/c.yaml" >"$work/c-slow.yaml"
+start_logship "$work/c-slow.yaml"
+wait_for 10 "the file followed" log_has "following"
+seq -f "F%03g" 1 100 >>"$logs/app.log"
+sleep 0.5 # read, not acknowledged (linger_ms 3000)
+cp "$logs/app.log" "$logs/app.log.1"
+truncate -s 0 "$logs/app.log"
+wait_exact 20 "$topic" 100
+sleep 0.5 # the done entry saved (checkpoint_delay)
+stop_logship TERM 20
+start_logship "$work/c.yaml"
+wait_for 10 "started again" log_has "following"
+sleep 2 # a copy read again would have arrived by now
+seq -f "F%03g" 1 100 >"$work/want-c.txt"
+check_topic exact "$topic" "$work/want-c.txt"
+stop_logship TERM 20
+
+# --- D --------------------------------------------------------------------
+topic=$(unique_topic)
+create_topic "$topic" 1
+logs=$work/d
+mkdir -p "$logs"
+rm -rf "$work/state"
+seq -f "G%03g" 1 100 >"$logs/app.log"
+tail_config "$work/d.yaml" "$topic" "[\"$logs/app.log\"]"
+start_logship "$work/d.yaml"
+wait_exact 20 "$topic" 100
+sleep 0.5
+kill -KILL "$lsh_pid"
+wait "$lsh_pid" 2>/dev/null || true
+cp "$logs/app.log" "$logs/app.log.1"
+truncate -s 0 "$logs/app.log"
+rm "$logs/app.log.1"
+seq -f "H%03g" 1 20 >>"$logs/app.log"
+mv "$logs/app.log" "$logs/app.log.1"
+start_logship "$work/d.yaml"
+{ seq -f "G%03g" 1 100; seq -f "H%03g" 1 20; } >"$work/want-d.txt"
+wait_exact 20 "$topic" 120
+check_topic exact "$topic" "$work/want-d.txt"
+log_has "was truncated or rewritten while logship was down, then rotated" ||
+    fail "D: the rewritten rotation was not reported"
+stop_logship TERM 20
 pass
