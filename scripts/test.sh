@@ -5,20 +5,21 @@
 #      against a real Kafka broker that the suite starts and stops), but
 #      the torture test;
 #   3. the same suite built with AddressSanitizer and UBSan (without the
-#      "heavy" tests: the 1 GB outage, the exactly-once kill -9 and broker
-#      restart loops), with the torture test's fixed slice of seeds
+#      "heavy" tests: the 1 GB outage, the exactly-once kill -9, broker
+#      restart, broker-down and abort tests, which stop private brokers),
+#      with the torture test's fixed slice of seeds
 #      (tests/torture/run.sh, both delivery modes);
 #   4. unit tests and the stdin end-to-end test under valgrind;
 #   5. a short libFuzzer run of every fuzz target (FUZZ_SECONDS each).
 # Usage: scripts/test.sh            (from anywhere)
-# Environment: JOBS (default: number of CPUs), FUZZ_SECONDS (default 10;
+# Environment: JOBS (default: number of CPUs), FUZZ_SECONDS (default 7;
 # 0 skips step 5), SKIP_ASAN=1, SKIP_VALGRIND=1.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$src"
 jobs=${JOBS:-$(nproc)}
-fuzz_seconds=${FUZZ_SECONDS:-10}
+fuzz_seconds=${FUZZ_SECONDS:-7}
 
 step() { printf '\n=== %s ===\n' "$*"; }
 

@@ -624,6 +624,7 @@ class Torture:
         last, since, end = -1, time.monotonic(), time.monotonic() + 120
         while time.monotonic() < end:
             self.alive()
+            self.check_ready()  # (the last start is journaled as running)
             n = self.count()
             if n != last:
                 last, since = n, time.monotonic()
