@@ -592,6 +592,19 @@ static bool in_tail_known(struct in_tail *t, struct in_tail_dirlist *dl,
     return false;
 }
 
+/*
+ * Is c (at path) a member of base's rotation family that nothing has taken
+ * or follows, no input looks for and no entry knows: never seen?
+ */
+static bool in_tail_unseen(struct in_tail *t, struct in_tail_dirlist *dl,
+                           struct in_tail_cand *c, const char *base,
+                           const char *path)
+{
+    return !c->taken && in_tail_cand_of(c, base) &&
+           !in_tail_followed(t, &c->st) && !in_tail_wanted(t, path) &&
+           !in_tail_known(t, dl, c);
+}
+
 /* Reads candidate c whole as a rotation of path (logical); false if not. */
 static bool in_tail_read_whole(struct in_tail_rec     *rec,
                                struct in_tail_dirlist *dl,
@@ -648,10 +661,9 @@ static bool in_tail_rewritten(struct in_tail_rec *rec, struct lsh_ckpt_entry *e,
             char                 name[PATH_MAX];
 
             in_tail_cand_path(dl, c, name);
-            if (c->taken || c->gz || (uint64_t)c->st.st_ino != e->ino ||
+            if (c->gz || (uint64_t)c->st.st_ino != e->ino ||
                 (uint64_t)c->st.st_dev != e->dev ||
-                !in_tail_cand_of(c, bases[i]) || in_tail_followed(t, &c->st) ||
-                in_tail_wanted(t, name) || in_tail_known(t, dl, c) ||
+                !in_tail_unseen(t, dl, c, bases[i], name) ||
                 !in_tail_read_whole(rec, dl, c, e->path)) {
                 continue;
             }
@@ -812,10 +824,8 @@ static void in_tail_recover_later(struct in_tail_rec    *rec,
         char                 path[PATH_MAX];
 
         in_tail_cand_path(dl, c, path);
-        if (c->taken || !in_tail_cand_of(c, f->base) ||
-            in_tail_time_cmp(c->st.st_mtim, f->since) <= 0 ||
-            in_tail_followed(t, &c->st) || in_tail_wanted(t, path) ||
-            in_tail_known(t, dl, c) ||
+        if (in_tail_time_cmp(c->st.st_mtim, f->since) <= 0 ||
+            !in_tail_unseen(t, dl, c, f->base, path) ||
             !in_tail_read_whole(rec, dl, c, f->path)) {
             continue;
         }
