@@ -68,20 +68,15 @@ enum in_tail_state {
 };
 
 struct in_tail_file {
-    struct lsh_hnode by_wd;   /* t->files_by_wd (while watched) */
-    struct lsh_hnode by_id;   /* t->files_by_id (while open) */
-    struct lsh_hnode by_path; /* t->files_by_path (while attached) */
-    struct in_tail  *tail;
-    char            *path; /* logical path; records carry it */
-    size_t           path_len;
-    int              fd;
-    int              wd;
-    /*
-     * Closed (IN_TAIL_CLOSED) but its descriptor kept while its records
-     * are out, when the pipeline may rewind (lsh_input_rewinds()): a
-     * restart reads them again through it (lsh_stash_fd()).  Else -1.
-     */
-    int                  held_fd;
+    struct lsh_hnode     by_wd;   /* t->files_by_wd (while watched) */
+    struct lsh_hnode     by_id;   /* t->files_by_id (while open) */
+    struct lsh_hnode     by_path; /* t->files_by_path (while attached) */
+    struct in_tail      *tail;
+    char                *path; /* logical path; records carry it */
+    size_t               path_len;
+    int                  fd;
+    int                  wd;
+    int                  held_fd; /* closed, kept: in_tail_file_close() */
     dev_t                dev;
     ino_t                ino;
     uint64_t             fp_hash; /* fingerprint of the first fp_len bytes */

@@ -671,9 +671,15 @@ static int in_tail_file_close(struct in_tail_file *f)
                      (unsigned long long)lsh_reader_read_offset(&f->reader));
     } else {
         lsh_hmap_remove(&t->files_by_id, &f->by_id);
+        /*
+         * When the pipeline may rewind (lsh_input_rewinds(): an abort
+         * starts it again from its checkpoints), the descriptor stays open
+         * while records are out: a restart reads them again through it
+         * (in_tail_file_let_go()), as no path may lead to the file.
+         */
         if (f->ckpt != NULL && !lsh_reader_idle(&f->reader) &&
             lsh_input_rewinds(t->ins)) {
-            f->held_fd = f->fd; /* until its records are committed */
+            f->held_fd = f->fd;
         } else {
             close(f->fd);
         }
@@ -980,15 +986,27 @@ int in_tail_file_collect(struct in_tail_file *f, size_t *budget)
     return LSH_OK;
 }
 
+/* Does f's logical path still lead to f's inode? */
+static bool in_tail_file_reachable(const struct in_tail_file *f)
+{
+    struct stat st;
+
+    return f->state == IN_TAIL_ACTIVE && stat(f->path, &st) == 0 &&
+           st.st_dev == f->dev && st.st_ino == f->ino;
+}
+
 /*
- * The last of a descriptor.  At a restart (t->exiting), it may be all that
- * leads to the file's content (deleted or moved, noticed or not yet): it
- * is kept for the next instance, which takes it if it recovers the file
- * (core/stash.c, in_tail_recover_entry()); the core closes it otherwise.
+ * The last of a descriptor.  At a restart (t->exiting), one that no path
+ * leads to any more (deleted or moved, noticed or not yet) may be all that
+ * leads to the file's content: it is kept for the next instance, which
+ * takes it if it recovers the file (core/stash.c,
+ * in_tail_recover_entry()); the core closes it otherwise.  A file still at
+ * its path is opened again there: keeping its descriptor too would double
+ * the descriptors across a restart of a pipeline following many files.
  */
 static void in_tail_file_let_go(struct in_tail_file *f, int fd)
 {
-    if (f->tail->exiting && f->ckpt != NULL) {
+    if (f->tail->exiting && f->ckpt != NULL && !in_tail_file_reachable(f)) {
         lsh_stash_fd(f->tail->ins, (uint64_t)f->dev, (uint64_t)f->ino, fd);
     } else {
         close(fd);
