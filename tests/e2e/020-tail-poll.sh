@@ -4,15 +4,13 @@
 # the watch failure is reported once.
 . "$(dirname "$0")/lib.sh"
 
-[ -n "${LOGSHIP_NOWATCH:-}" ] || fail "LOGSHIP_NOWATCH is not set (the shim)"
 topic=$(unique_topic)
 create_topic "$topic" 1
 mkdir -p "$work/logs"
 seq -f "old-%03g" 1 10 >"$work/logs/a.log"
 tail_config "$work/p.yaml" "$topic" "[\"$work/logs/**/*.log\"]" \
     "poll_interval: 200ms"
-LD_PRELOAD=$LOGSHIP_NOWATCH ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
-    start_logship "$work/p.yaml"
+start_logship_nowatch "$work/p.yaml"
 wait_for 10 "existing file" topic_has "$topic" 10
 seq -f "app-%03g" 1 10 >>"$work/logs/a.log"
 wait_for 10 "an append, by polling" topic_has "$topic" 20

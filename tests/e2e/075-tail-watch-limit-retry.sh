@@ -15,10 +15,7 @@ for i in 1 2 3; do
     seq -f "f$i-%03g" 1 10 >"$work/logs/f$i.log"
     seq -f "f$i-%03g" 1 10 >>"$work/want.txt"
 done
-LD_PRELOAD=$LOGSHIP_NOWATCH LSH_NOWATCH_FAILS=4 \
-    ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 "$LOGSHIP" -c "$work/p.yaml" \
-    >"$work/logship.out" 2>"$work/logship.err" &
-lsh_pid=$!
+LSH_NOWATCH_FAILS=4 start_logship_nowatch "$work/p.yaml"
 wait_for 20 "the first lines" topic_has "$topic" 30
 log_has "fs.inotify.max_user_watches" || fail "the fix is not named"
 for i in 1 2 3; do

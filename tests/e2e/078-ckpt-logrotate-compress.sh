@@ -56,9 +56,7 @@ log_has "reading '$work/logs/app.log.1.gz' whole" || fail "a later rotation was 
 seq -f "five-%05g" 1 3000 >>"$f" &
 writer=$!
 sleep 0.3
-kill -KILL "$lsh_pid"
-wait "$lsh_pid" 2>/dev/null || true
-lsh_pid=
+kill9_logship
 wait "$writer"
 rotate
 seq -f "six-%04g" 1 40 >>"$f"

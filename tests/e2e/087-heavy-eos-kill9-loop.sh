@@ -41,9 +41,7 @@ writer=$!
 for kill in $(seq 1 20); do
     start_logship "$work/p.yaml"
     sleep "0.$((RANDOM % 8 + 2))$((RANDOM % 10))"
-    kill -KILL "$lsh_pid"
-    wait "$lsh_pid" 2>/dev/null || true
-    lsh_pid=
+    kill9_logship
     cp "$work/logship.err" "$work/run-$kill.err"
     sleep "0.$((RANDOM % 3))"
 done

@@ -22,13 +22,16 @@
 #    That rotation must be read whole.
 . "$(dirname "$0")/lib.sh"
 
-[ -n "${LOGSHIP_NOWATCH:-}" ] || fail "LOGSHIP_NOWATCH is not set (the shim)"
+scenario() { # name: a topic, $logs, no checkpoints yet
+    topic=$(unique_topic)
+    create_topic "$topic" 1
+    logs=$work/$1
+    mkdir -p "$logs"
+    rm -rf "$work/state"
+}
 
 # --- A --------------------------------------------------------------------
-topic=$(unique_topic)
-create_topic "$topic" 1
-logs=$work/a
-mkdir -p "$logs"
+scenario a
 : >"$logs/app.log"
 tail_config "$work/a.yaml" "$topic" "[\"$logs/app.log\"]" "rotate_wait: 60s"
 eos_output "$work/a.yaml" "$topic"
@@ -45,8 +48,7 @@ truncate -s 0 "$logs/app.log"
 seq -f "C%03g" 1 50 >>"$logs/app.log"
 wait_for 20 "150 committed" committed "$topic" 150
 sleep 0.5
-kill -KILL "$lsh_pid"
-wait "$lsh_pid" 2>/dev/null || true
+kill9_logship
 cp "$work/logship.err" "$work/a-1.err"
 start_logship "$work/a.yaml"
 wait_for 30 "exactly_once ready again" log_has "exactly_once as '"
@@ -57,17 +59,12 @@ stop_logship TERM 20
 check_exactly_once "$topic" "$work/want-a.txt"
 
 # --- B --------------------------------------------------------------------
-topic=$(unique_topic)
-create_topic "$topic" 1
-logs=$work/b
-mkdir -p "$logs"
-rm -rf "$work/state"
+scenario b
 seq -f "D%03g" 1 100 >"$logs/app.log"
 tail_config "$work/b.yaml" "$topic" "[\"$logs/app.log\"]" \
     "poll_interval: 1s" "rotate_wait: 60s"
 sed "s|format: raw}|format: raw, linger_ms: 5000}|" "$work/b.yaml" >"$work/b-slow.yaml"
-LD_PRELOAD=$LOGSHIP_NOWATCH ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
-    start_logship "$work/b-slow.yaml"
+start_logship_nowatch "$work/b-slow.yaml"
 wait_for 10 "the file opened" log_has "app.log"
 sleep 0.5
 # more lines, then copied and truncated at once: between two polls
@@ -82,8 +79,7 @@ PY
 wait_for 10 "the copy's rest read" log_has "and truncated: reading the rest of the copy"
 sleep 0.5 # its checkpoint entries journaled (checkpoint_delay)
 [ "$(topic_count "$topic")" -eq 0 ] || fail "B: records arrived before the kill (linger_ms 5000)"
-kill -KILL "$lsh_pid"
-wait "$lsh_pid" 2>/dev/null || true
+kill9_logship
 cp "$work/logship.err" "$work/b-1.err"
 start_logship "$work/b.yaml"
 { seq -f "D%03g" 1 100; seq -f "E%03g" 1 100; } >"$work/want-b.txt"
@@ -93,11 +89,7 @@ stop_logship TERM 20
 [ "$lsh_rc" -eq 0 ] || fail "B: logship exited $lsh_rc"
 
 # --- C --------------------------------------------------------------------
-topic=$(unique_topic)
-create_topic "$topic" 1
-logs=$work/c
-mkdir -p "$logs"
-rm -rf "$work/state"
+scenario c
 : >"$logs/app.log"
 tail_config "$work/c.yaml" "$topic" "[\"$logs/app.log\"]"
 sed "s|format: raw}|format: raw, linger_ms: 3000}|" "$work/c.yaml" >"$work/c-slow.yaml"
@@ -118,18 +110,13 @@ check_topic exact "$topic" "$work/want-c.txt"
 stop_logship TERM 20
 
 # --- D --------------------------------------------------------------------
-topic=$(unique_topic)
-create_topic "$topic" 1
-logs=$work/d
-mkdir -p "$logs"
-rm -rf "$work/state"
+scenario d
 seq -f "G%03g" 1 100 >"$logs/app.log"
 tail_config "$work/d.yaml" "$topic" "[\"$logs/app.log\"]"
 start_logship "$work/d.yaml"
 wait_exact 20 "$topic" 100
 sleep 0.5
-kill -KILL "$lsh_pid"
-wait "$lsh_pid" 2>/dev/null || true
+kill9_logship
 cp "$logs/app.log" "$logs/app.log.1"
 truncate -s 0 "$logs/app.log"
 rm "$logs/app.log.1"

@@ -5,14 +5,12 @@
 # the old one handed over (core/stash.c).  Before, they were lost.
 . "$(dirname "$0")/lib.sh"
 
-[ -n "${LOGSHIP_NOWATCH:-}" ] || fail "LOGSHIP_NOWATCH is not set (the shim)"
 topic=$(unique_topic)
 create_topic "$topic" 1
 mkdir -p "$work/logs"
 seq -f "A%03g" 1 50 >"$work/logs/a.log"
 tail_config "$work/p.yaml" "$topic" "[\"$work/logs/*.log\"]" "poll_interval: 30s"
-LD_PRELOAD=$LOGSHIP_NOWATCH ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
-    start_logship "$work/p.yaml"
+start_logship_nowatch "$work/p.yaml"
 wait_exact 20 "$topic" 50
 seq -f "B%03g" 1 50 >>"$work/logs/a.log"
 rm "$work/logs/a.log" # before the next poll: unread, and not seen deleted

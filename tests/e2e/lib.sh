@@ -109,6 +109,23 @@ start_logship() {
     lsh_pid=$!
 }
 
+# start_logship with inotify failing (tests/e2e/nowatch.c, LD_PRELOAD):
+# files are found by polling.  LSH_NOWATCH_FAILS=N in the environment lets
+# only the first N watches fail.
+start_logship_nowatch() {
+    [ -n "${LOGSHIP_NOWATCH:-}" ] || fail "LOGSHIP_NOWATCH is not set (the shim)"
+    LD_PRELOAD=$LOGSHIP_NOWATCH \
+        ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
+        start_logship "$1"
+}
+
+# kill -9 of the running logship, reaped.
+kill9_logship() {
+    kill -KILL "$lsh_pid"
+    wait "$lsh_pid" 2>/dev/null || true
+    lsh_pid=
+}
+
 # Sends a signal (default TERM) and waits up to $2 seconds (default 30)
 # for logship to exit; sets lsh_rc to its exit status.
 stop_logship() {
