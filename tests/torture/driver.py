@@ -614,13 +614,13 @@ class Torture:
         return len(out)
 
     def quiesce(self):
-        """Waits until nothing more arrives for 5 s (at most 120 s).  In
-        exactly-once mode nothing is visible before a commit, and after a
-        broker restart librdkafka may wait up to reconnect.backoff.max.ms
-        (10 s) before it connects again: 12 s there."""
+        """Waits until nothing more arrives for 12 s (at most 120 s): after
+        a broker restart librdkafka may wait up to reconnect.backoff.max.ms
+        (10 s) before it connects again, and until then nothing moves (in
+        either mode: the inputs wait for the outputs)."""
         if self.mock is not None:
             self.mock_cmd('clear')
-        quiet = 12 if self.eos else 5
+        quiet = 12
         last, since, end = -1, time.monotonic(), time.monotonic() + 120
         while time.monotonic() < end:
             self.alive()
